@@ -1,0 +1,83 @@
+"""Shared fixtures for the code that runs in AWS (functions/*).
+
+Each function folder is zipped on its own, so inside it ``handler.py`` imports its
+siblings as top-level modules (``import app``). ``load_function`` reproduces that:
+it puts the folder first on ``sys.path``, loads the module under a unique name so
+the several ``handler.py`` files never clash, and afterwards removes the folder
+and its sibling modules from ``sys.path``/``sys.modules`` again.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import uuid
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from moto import mock_aws
+
+FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
+REGION = "us-east-1"
+
+
+def load_function(folder: str, module: str = "handler") -> ModuleType:
+    """Load ``functions/<folder>/<module>.py`` as a fresh, uniquely named module."""
+    directory = FUNCTIONS_DIR / folder
+    path = directory / f"{module}.py"
+    if not path.is_file():
+        raise FileNotFoundError(path)
+    siblings = {p.stem for p in directory.glob("*.py")}
+    stashed = {name: sys.modules.pop(name) for name in siblings if name in sys.modules}
+    unique = f"ddp_fn_{folder}_{module}_{uuid.uuid4().hex[:8]}"
+    sys.path.insert(0, str(directory))
+    try:
+        spec = importlib.util.spec_from_file_location(unique, path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[unique] = mod
+        spec.loader.exec_module(mod)
+    finally:
+        sys.path.remove(str(directory))
+        for name in siblings:
+            loaded = sys.modules.get(name)
+            if loaded is not None and Path(getattr(loaded, "__file__", "") or "").parent == directory:
+                del sys.modules[name]
+        sys.modules.update(stashed)
+    return mod
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch):
+    """Fake credentials so nothing can ever reach a real account."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+@pytest.fixture
+def aws(aws_credentials):
+    """An isolated moto account for one test."""
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def fresh_env(monkeypatch):
+    """Clear every configuration variable the functions read, so tests set them explicitly."""
+    for name in (
+        "REQUIRED_FIELDS", "TIMESTAMP_FIELD", "TABLE_NAME", "PARTITION_KEY", "SORT_KEY",
+        "PARTITION_KEY_TYPE", "SORT_KEY_TYPE", "DLQ_URL", "ALLOWED_SUFFIXES", "MAX_OBJECT_BYTES",
+        "QUARANTINE_PREFIX", "ON_VALID", "CRAWLER_NAME", "ETL_JOB_NAME", "DAX_ENDPOINT",
+        "EVENT_BUS_NAME", "EVENT_SOURCE", "PORT",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
