@@ -1,0 +1,77 @@
+"""Plain values every component needs about its stack, and the references components pass on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import pulumi
+
+from stackconfig.model import StackSettings
+from stackconfig.regions import REGIONS, short_code
+
+
+@dataclass(frozen=True, kw_only=True)
+class StackContext:
+    """Who and where: business unit, environment, account, region, and the data-destroy switch."""
+
+    business_unit: str
+    environment: str
+    account_id: str
+    region: str
+    partition: str
+    region_role: str = "primary"
+    dr_region: Optional[str] = None
+    allow_data_destroy: bool = False
+
+    def __post_init__(self) -> None:
+        if self.region not in REGIONS:
+            raise ValueError(f"unknown region {self.region}")
+        if self.dr_region is not None and self.dr_region not in REGIONS:
+            raise ValueError(f"unknown dr region {self.dr_region}")
+
+    @classmethod
+    def from_settings(cls, s: StackSettings, *, region: Optional[str] = None) -> "StackContext":
+        return cls(business_unit=s.business_unit, environment=s.environment, account_id=s.account.id,
+                   region=region or s.region, partition=s.partition, region_role=s.region_role,
+                   dr_region=s.dr_region, allow_data_destroy=s.allow_data_destroy)
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.business_unit}-{self.environment}"
+
+    @property
+    def region_code(self) -> str:
+        return short_code(self.region)
+
+    def arn(self, service: str, resource: str, *, region: Optional[str] = None, account: bool = True) -> str:
+        reg = self.region if region is None else region
+        return f"arn:{self.partition}:{service}:{reg}:{self.account_id if account else ''}:{resource}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkRefs:
+    """What compute needs of the network: the VPC and its subnets (one per AZ)."""
+
+    vpc_id: pulumi.Input[str]
+    private_subnet_ids: pulumi.Input[Sequence[str]]
+    public_subnet_ids: pulumi.Input[Sequence[str]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServedStore:
+    """What an operational service needs of the data product it serves (its ODS and events)."""
+
+    data_product: str
+    table_name: pulumi.Input[str]
+    table_arn: pulumi.Input[str]
+    partition_key: str
+    sort_key: Optional[str]
+    key_arn: pulumi.Input[str]
+    event_bus_name: pulumi.Input[str]
+    event_bus_arn: pulumi.Input[str]
+    event_source: str
+    dax_cluster_arn: Optional[pulumi.Input[str]] = None
+    dax_endpoint: Optional[pulumi.Input[str]] = None
+    # Services attach this SG to reach DAX; DAX accepts traffic only from it.
+    client_security_group_id: Optional[pulumi.Input[str]] = None

@@ -1,0 +1,70 @@
+"""Policy documents as data: small builders so every role and key policy reads the same way."""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence
+
+import pulumi
+
+
+def statement(
+    actions: Sequence[str],
+    resources: Sequence[Any],
+    *,
+    effect: str = "Allow",
+    sid: Optional[str] = None,
+    principal: Optional[dict] = None,
+    condition: Optional[dict] = None,
+) -> dict:
+    st: dict[str, Any] = {"Effect": effect, "Action": list(actions), "Resource": list(resources)}
+    if sid:
+        st["Sid"] = sid
+    if principal is not None:
+        st["Principal"] = principal
+    if condition:
+        st["Condition"] = condition
+    return st
+
+
+def document(*statements: dict) -> pulumi.Output[str]:
+    """A JSON policy document; statements may hold Outputs (ARNs of other resources)."""
+    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def trust_policy(service: str, account_id: str, *, source_arn: Optional[str] = None) -> pulumi.Output[str]:
+    """Trust a service principal, only on behalf of this account (confused-deputy guard)."""
+    condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": account_id}}
+    if source_arn:
+        condition["ArnLike"] = {"aws:SourceArn": source_arn}
+    return document(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": ["sts:AssumeRole"],
+            "Condition": condition,
+        }
+    )
+
+
+def account_root(partition: str, account_id: str) -> str:
+    return f"arn:{partition}:iam::{account_id}:root"
+
+
+def key_admin_statement(partition: str, account_id: str) -> dict:
+    """Key policies start by trusting the account's IAM, so the key can never be orphaned."""
+    return statement(
+        ["kms:*"], ["*"], sid="AccountAdministers",
+        principal={"AWS": account_root(partition, account_id)},
+    )
+
+
+def key_service_statement(service: str, partition: str, account_id: str, *, sid: str,
+                          condition: Optional[dict] = None) -> dict:
+    """Let an AWS service use the key for data it stores in this account."""
+    cond = {"StringEquals": {"aws:SourceAccount": account_id}}
+    if condition:
+        cond = {**cond, **condition}
+    return statement(
+        ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+        ["*"], sid=sid, principal={"Service": service}, condition=cond,
+    )

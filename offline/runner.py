@@ -1,0 +1,177 @@
+"""Run the real Pulumi program for a shipped stack under the platform mocks, with no CLI.
+
+`run_stack("dev")` reads `Pulumi.dev.yaml`, first runs every stack the config references
+(`primaryStack`, `consumes[].stack`) so their exports can feed this stack's StackReferences,
+then executes `__main__.py` with `preview=False` (so `apply` callbacks run) and returns the
+recorded resource graph and the resolved stack outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import pulumi
+import yaml
+from pulumi.runtime import settings as rt_settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from offline.mocks import PlatformMocks, Record, RecordingMonitor, plain
+from stackconfig import SettingsError, parse_settings
+from stackconfig.loader import PROJECT
+
+ROOT = Path(__file__).resolve().parent.parent
+ORG = "organization"
+
+
+class StackFileError(Exception):
+    """The stack file itself cannot be read (missing, not YAML)."""
+
+
+@dataclass
+class StackRun:
+    stack: str
+    records: list[Record] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    error: Optional[str] = None
+    config: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def resources(self) -> list[dict[str, Any]]:
+        """The graph as plain dicts (the input of the policy pack's offline analyzer)."""
+        return [r.as_dict() for r in self.records if r.type != "pulumi:pulumi:Stack"]
+
+    def custom(self, type_: Optional[str] = None) -> list[Record]:
+        return [r for r in self.records if r.custom and (type_ is None or r.type == type_)]
+
+    def by_type(self, type_: str) -> list[Record]:
+        return [r for r in self.records if r.type == type_]
+
+    def one(self, type_: str, name: str) -> Record:
+        found = [r for r in self.records if r.type == type_ and r.name == name]
+        if len(found) != 1:
+            names = sorted(r.name for r in self.by_type(type_))
+            raise KeyError(f"expected one {type_} named {name}, have {names}")
+        return found[0]
+
+
+def stack_file(stack: str, project_dir: Path = ROOT) -> Path:
+    return project_dir / f"Pulumi.{stack}.yaml"
+
+
+def _config_value(value: Any) -> str:
+    if isinstance(value, dict) and set(value) == {"secure"}:
+        return "[secret]"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def load_stack_config(stack: str, project_dir: Path = ROOT) -> dict[str, str]:
+    """The flat config map the engine would hand the program for this stack."""
+    path = stack_file(stack, project_dir)
+    if not path.exists():
+        shipped = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+        raise StackFileError(f"{path.name}: no such stack file; shipped stacks: {', '.join(shipped)}")
+    try:
+        doc = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise StackFileError(f"{path.name}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    raw = doc.get("config") or {}
+    if not isinstance(raw, dict):
+        raise StackFileError(f"{path.name}: config: must be a mapping of keys to values")
+    out: dict[str, str] = {}
+    for key, value in raw.items():
+        full = key if ":" in key else f"{PROJECT}:{key}"
+        out[full] = _config_value(value)
+    return out
+
+
+def referenced_stacks(config: dict[str, str]) -> list[str]:
+    """Fully qualified names of the stacks this stack's config references."""
+    refs: list[str] = []
+    primary = config.get(f"{PROJECT}:primaryStack")
+    if primary:
+        refs.append(primary)
+    consumes = config.get(f"{PROJECT}:consumes")
+    if consumes:
+        try:
+            refs += [c["stack"] for c in json.loads(consumes) if isinstance(c, dict) and "stack" in c]
+        except (json.JSONDecodeError, TypeError):
+            pass
+    return refs
+
+
+def run_stack(
+    stack: str,
+    *,
+    project_dir: Path = ROOT,
+    config: Optional[dict[str, str]] = None,
+    stack_outputs: Optional[dict[str, dict[str, Any]]] = None,
+    _seen: tuple[str, ...] = (),
+) -> StackRun:
+    """Run `__main__.py` for `stack` offline. Referenced stacks without given outputs are run first."""
+    source = stack_file(stack, project_dir).name
+    try:
+        cfg = dict(config) if config is not None else load_stack_config(stack, project_dir)
+    except StackFileError as exc:
+        return StackRun(stack, error=str(exc))
+    try:
+        settings = parse_settings(cfg, source=source)
+    except SettingsError as exc:
+        return StackRun(stack, error=str(exc), config=cfg)
+
+    known = dict(stack_outputs or {})
+    for ref in referenced_stacks(cfg):
+        if ref in known:
+            continue
+        ref_stack = ref.rsplit("/", 1)[-1]
+        if ref_stack in _seen or ref_stack == stack:
+            return StackRun(stack, error=f"{source}: stack references form a cycle: {' -> '.join(_seen + (stack, ref_stack))}")
+        if not stack_file(ref_stack, project_dir).exists():
+            return StackRun(stack, error=f"{source}: references stack '{ref}', but there is no Pulumi.{ref_stack}.yaml "
+                                        "here; pass its outputs with --stack-outputs")
+        upstream = run_stack(ref_stack, project_dir=project_dir, stack_outputs=known, _seen=_seen + (stack,))
+        if not upstream.ok:
+            return StackRun(stack, error=f"{source}: referenced stack {ref} failed: {upstream.error}")
+        known[ref] = upstream.outputs
+
+    mocks = PlatformMocks(account_id=settings.account.id, region=settings.region,
+                          partition=settings.partition, stack_outputs=known)
+    return _execute(stack, cfg, mocks, project_dir)
+
+
+def _execute(stack: str, cfg: dict[str, str], mocks: PlatformMocks, project_dir: Path) -> StackRun:
+    monitor = RecordingMonitor(mocks)
+    rt_settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    set_all_config(cfg)
+    run = StackRun(stack, config=cfg)
+    main = project_dir / "__main__.py"
+    try:
+        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(main), run_name="__main__")))
+    except SettingsError as exc:
+        run.error = str(exc)
+        return run
+    except pulumi.RunError as exc:
+        run.error = f"{stack_file(stack, project_dir).name}: {exc}"
+        return run
+    run.records = list(monitor.records)
+    root = rt_settings.get_root_resource()
+    exported = getattr(root, "outputs", {}) or {}
+    run.outputs = {k: plain(_sync_await(pulumi.Output.from_input(v).future())) for k, v in exported.items()}
+    return run
+
+
+def fully_qualified(stack: str) -> str:
+    return f"{ORG}/{PROJECT}/{stack}"

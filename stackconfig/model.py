@@ -1,0 +1,446 @@
+"""Typed stack settings: the user's interface, validated once at the edge.
+
+Every field has camelCase YAML key (what users write in Pulumi.<stack>.yaml) and a snake_case
+attribute (what components read). Unknown keys are errors, so a typo never silently falls back
+to a default.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from components import naming
+from stackconfig.regions import REGIONS, short_code
+
+ACCOUNT_RE = re.compile(r"\d{12}")
+NAME_RE = r"^[a-z][a-z0-9-]*[a-z0-9]$"
+
+# Fargate task sizes AWS accepts: cpu units -> allowed memory (MiB).
+FARGATE_SIZES: dict[int, list[int]] = {
+    256: [512, 1024, 2048],
+    512: list(range(1024, 4097, 1024)),
+    1024: list(range(2048, 8193, 1024)),
+    2048: list(range(4096, 16385, 1024)),
+    4096: list(range(8192, 30721, 1024)),
+    8192: list(range(16384, 61441, 4096)),
+    16384: list(range(32768, 122881, 8192)),
+}
+
+# CloudWatch Logs only accepts these retention values.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
+                      1827, 2192, 2557, 2922, 3288, 3653)
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True,
+        str_strip_whitespace=True,
+    )
+
+
+def _account_id(v: str) -> str:
+    if not isinstance(v, str) or not ACCOUNT_RE.fullmatch(v):
+        raise ValueError("must be a 12-digit AWS account id in quotes, e.g. \"111111111111\"")
+    return v
+
+
+class AccountSettings(Model):
+    """The business unit's AWS account and the role the platform deploys with."""
+    id: str
+    deploy_role: str = Field(pattern=r"^[\w+=,.@-]{1,64}$")
+    external_id: Optional[str] = None
+
+    _check_id = field_validator("id", mode="before")(lambda cls, v: _account_id(v))
+
+
+class NetworkSettings(Model):
+    """VPC over three AZs. nat: one-per-az (prod default), single (default elsewhere), none."""
+    cidr: str = "10.0.0.0/16"
+    nat_gateways: Optional[Literal["one-per-az", "single", "none"]] = None
+    flow_log_retention_days: int = 365
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr(cls, v: str) -> str:
+        try:
+            net = ipaddress.IPv4Network(v, strict=True)
+        except ValueError as exc:
+            raise ValueError(f"must be an IPv4 CIDR block like 10.0.0.0/16 ({exc})") from None
+        if not 16 <= net.prefixlen <= 20:
+            raise ValueError("prefix must be between /16 and /20 to fit three AZs of subnets")
+        return v
+
+    @field_validator("flow_log_retention_days")
+    @classmethod
+    def _retention(cls, v: int) -> int:
+        if v not in LOG_RETENTION_DAYS:
+            raise ValueError(f"must be one of the CloudWatch retention values {LOG_RETENTION_DAYS}")
+        return v
+
+
+SCHEDULE_RE = re.compile(r"^(cron\([^)]+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$")
+
+
+def _schedule(v: Optional[str]) -> Optional[str]:
+    if v is not None and not SCHEDULE_RE.match(v):
+        raise ValueError("must be an AWS schedule expression: cron(...) or rate(N unit)")
+    return v
+
+
+class BatchIngestion(Model):
+    """Glue ETL job raw -> curated (Parquet, partitioned by date)."""
+    schedule: Optional[str] = None
+    on_arrival: bool = True
+    glue_version: Literal["4.0", "5.0"] = "5.0"
+    worker_type: Literal["G.1X", "G.2X", "G.4X", "G.8X"] = "G.1X"
+    workers: int = Field(default=2, ge=2, le=299)
+    timeout_minutes: int = Field(default=60, ge=1, le=2880)
+    required_fields: list[str] = []
+
+    _s = field_validator("schedule")(lambda cls, v: _schedule(v))
+
+    @model_validator(mode="after")
+    def _trigger(self) -> "BatchIngestion":
+        if self.schedule is None and not self.on_arrival:
+            raise ValueError("batch ingestion needs a schedule or onArrival: true")
+        return self
+
+
+class StreamingIngestion(Model):
+    """Kinesis Data Stream -> Firehose -> raw zone. shards omitted = on-demand."""
+    shards: Optional[int] = Field(default=None, ge=1, le=500)
+    retention_hours: int = Field(default=168, ge=168, le=8760)
+    required_fields: list[str] = []
+    timestamp_field: Optional[str] = None
+    buffer_seconds: int = Field(default=300, ge=0, le=900)
+
+
+class SftpUser(Model):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_.@-]{2,99}$")
+    ssh_public_key: str
+
+    @field_validator("ssh_public_key")
+    @classmethod
+    def _key(cls, v: str) -> str:
+        if not re.match(r"^(ssh-rsa|ssh-ed25519|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$", v):
+            raise ValueError("must be an OpenSSH public key (ssh-ed25519, ssh-rsa or ecdsa-sha2-*)")
+        return v
+
+
+class SftpIngestion(Model):
+    """AWS Transfer Family SFTP server in the VPC; users confined to their raw-zone home."""
+    users: list[SftpUser] = Field(min_length=1)
+
+    @field_validator("users")
+    @classmethod
+    def _unique(cls, v: list[SftpUser]) -> list[SftpUser]:
+        _no_duplicates([u.name for u in v], "SFTP user")
+        return v
+
+
+class EventsIngestion(Model):
+    """EventBridge bus per data product; sources are the event `source` values routed to the ODS."""
+    sources: list[str] = Field(min_length=1)
+    archive_retention_days: int = Field(default=30, ge=0, le=3650)
+
+    @field_validator("sources")
+    @classmethod
+    def _sources(cls, v: list[str]) -> list[str]:
+        for s in v:
+            if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9._-]{0,255}", s) or s.startswith("aws."):
+                raise ValueError(f"event source '{s}' must be like 'retail.orders' and not start with 'aws.'")
+        _no_duplicates(v, "event source")
+        return v
+
+
+class Ingestion(Model):
+    """The four ingestion modes; omit a mode to leave it out. Unknown modes are rejected."""
+    batch: Optional[BatchIngestion] = None
+    streaming: Optional[StreamingIngestion] = None
+    sftp: Optional[SftpIngestion] = None
+    events: Optional[EventsIngestion] = None
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> "Ingestion":
+        if not any((self.batch, self.streaming, self.sftp, self.events)):
+            raise ValueError("declare at least one of batch, streaming, sftp, events")
+        return self
+
+
+class DaxSettings(Model):
+    """DAX in front of the ODS. On unless `enabled: false` is written explicitly."""
+    enabled: bool = True
+    node_type: str = Field(default="dax.r5.large", pattern=r"^dax\.[a-z0-9]+\.[a-z0-9]+$")
+    nodes: int = Field(default=3, ge=3, le=11)
+
+
+class OperationalStore(Model):
+    """DynamoDB table (+ DAX). On-demand billing, PITR, CMK, deletion protection, streams."""
+    partition_key: str = Field(pattern=r"^[a-zA-Z0-9_.-]{1,255}$")
+    partition_key_type: Literal["S", "N", "B"] = "S"
+    sort_key: Optional[str] = Field(default=None, pattern=r"^[a-zA-Z0-9_.-]{1,255}$")
+    sort_key_type: Literal["S", "N", "B"] = "S"
+    dax: DaxSettings = DaxSettings()
+
+    @model_validator(mode="after")
+    def _keys(self) -> "OperationalStore":
+        if self.sort_key is not None and self.sort_key == self.partition_key:
+            raise ValueError("sortKey must differ from partitionKey")
+        return self
+
+
+class LifecycleSettings(Model):
+    noncurrent_version_expiration_days: int = Field(default=90, ge=1)
+    transition_to_ia_days: int = Field(default=30, ge=30)
+    transition_to_glacier_days: int = Field(default=180, ge=90)
+
+    @model_validator(mode="after")
+    def _order(self) -> "LifecycleSettings":
+        if self.transition_to_glacier_days <= self.transition_to_ia_days:
+            raise ValueError("transitionToGlacierDays must be after transitionToIaDays")
+        return self
+
+
+class DataProductSettings(Model):
+    """One data product owned by the domain."""
+    name: str = Field(pattern=NAME_RE, min_length=2, max_length=24)
+    description: str = ""
+    owner: str = Field(min_length=1)
+    classification: Literal["public", "internal", "confidential", "restricted"]
+    ingestion: Ingestion
+    operational_store: OperationalStore
+    consumers: list[str] = []
+    crawler_schedule: str = "cron(0 2 * * ? *)"
+    lifecycle: LifecycleSettings = LifecycleSettings()
+
+    _cs = field_validator("crawler_schedule")(lambda cls, v: _schedule(v))
+
+    @field_validator("consumers", mode="before")
+    @classmethod
+    def _consumers(cls, v: list) -> list:
+        if not isinstance(v, list):
+            raise ValueError("must be a list of 12-digit account ids")
+        for a in v:
+            _account_id(a)
+        _no_duplicates(v, "consumer account")
+        return v
+
+
+CPU_VALUES = tuple(FARGATE_SIZES)
+
+
+class JwtAuthorizer(Model):
+    issuer: str = Field(pattern=r"^https://")
+    audience: list[str] = Field(min_length=1)
+
+
+class ServiceSettings(Model):
+    """An operational service: Fargate (default) or Lambda, serving one data product's ODS."""
+    name: str = Field(pattern=NAME_RE, min_length=2, max_length=24)
+    runtime: Literal["fargate", "lambda"] = "fargate"
+    data_product: str
+    # fargate
+    image: Optional[str] = None
+    build_image: bool = False
+    cpu: Optional[int] = None
+    memory: Optional[int] = None
+    desired_count: Optional[int] = Field(default=None, ge=0, le=1000)
+    min_count: Optional[int] = Field(default=None, ge=0, le=1000)
+    max_count: Optional[int] = Field(default=None, ge=1, le=1000)
+    container_port: int = Field(default=8080, ge=1, le=65535)
+    certificate_arn: Optional[str] = Field(default=None, pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[\w-]+$")
+    allowed_cidrs: list[str] = []
+    # lambda
+    memory_mb: Optional[int] = Field(default=None, ge=128, le=10240)
+    timeout_seconds: Optional[int] = Field(default=None, ge=1, le=900)
+    reserved_concurrency: Optional[int] = Field(default=None, ge=0, le=1000)
+    trigger: Optional[Literal["http", "events"]] = None
+    authorizer: Optional[Literal["iam", "jwt"]] = None
+    jwt: Optional[JwtAuthorizer] = None
+
+    @field_validator("allowed_cidrs")
+    @classmethod
+    def _cidrs(cls, v: list[str]) -> list[str]:
+        for c in v:
+            try:
+                ipaddress.ip_network(c, strict=True)
+            except ValueError:
+                raise ValueError(f"'{c}' is not a CIDR block like 203.0.113.0/24") from None
+        return v
+
+    @model_validator(mode="after")
+    def _runtime_fields(self) -> "ServiceSettings":
+        fargate_only = ("image", "cpu", "memory", "certificate_arn", "desired_count", "min_count", "max_count")
+        lambda_only = ("memory_mb", "timeout_seconds", "reserved_concurrency", "trigger", "authorizer", "jwt")
+        wrong = lambda_only if self.runtime == "fargate" else fargate_only
+        for f in wrong:
+            if getattr(self, f) is not None:
+                raise ValueError(f"{to_camel(f)} does not apply to runtime {self.runtime}")
+        if self.runtime == "fargate":
+            if self.build_image == (self.image is not None):
+                raise ValueError("give exactly one of image (a registry URI) or buildImage: true")
+            if self.cpu is None or self.memory is None:
+                raise ValueError("fargate services need cpu and memory")
+            if self.cpu not in FARGATE_SIZES:
+                raise ValueError(f"cpu {self.cpu} is not a Fargate size; allowed: {list(CPU_VALUES)}")
+            if self.memory not in FARGATE_SIZES[self.cpu]:
+                allowed = FARGATE_SIZES[self.cpu]
+                raise ValueError(f"memory {self.memory} is not allowed with cpu {self.cpu}; "
+                                 f"allowed: {allowed[0]}..{allowed[-1]} in steps of {allowed[1] - allowed[0]}")
+            if self.certificate_arn is None:
+                raise ValueError("fargate services need certificateArn (an ACM certificate for the HTTPS listener)")
+            if not self.allowed_cidrs:
+                raise ValueError("fargate services need allowedCidrs: the CIDRs allowed to reach the load balancer on 443")
+            lo = self.min_count if self.min_count is not None else 0
+            hi = self.max_count if self.max_count is not None else max(self.desired_count or 0, 1)
+            want = self.desired_count if self.desired_count is not None else 0
+            if not lo <= want <= hi:
+                raise ValueError(f"need minCount <= desiredCount <= maxCount, got {lo} <= {want} <= {hi}")
+        else:
+            if self.build_image:
+                raise ValueError("buildImage does not apply to runtime lambda")
+            if self.authorizer == "jwt" and self.jwt is None:
+                raise ValueError("authorizer jwt needs jwt: {issuer, audience}")
+            if self.jwt is not None and self.authorizer != "jwt":
+                raise ValueError("jwt is only used with authorizer: jwt")
+            if self.trigger == "events" and self.authorizer is not None:
+                raise ValueError("authorizer applies to trigger http only")
+        return self
+
+    # Resolved defaults, so components never do `x or default` on numbers.
+    @property
+    def desired(self) -> int:
+        return self.desired_count if self.desired_count is not None else 3
+
+    @property
+    def minimum(self) -> int:
+        return self.min_count if self.min_count is not None else min(self.desired, 3)
+
+    @property
+    def maximum(self) -> int:
+        return self.max_count if self.max_count is not None else max(self.desired * 2, 3)
+
+
+class ConsumedProduct(Model):
+    """A data product this stack consumes from another business unit's stack."""
+    stack: str = Field(pattern=r"^[\w.-]+/[\w.-]+/[\w.-]+$")
+    data_product: str = Field(pattern=NAME_RE)
+    analyst_role: Optional[str] = Field(default=None, pattern=r"^[\w+=,.@-]{1,64}$")
+
+
+class DrSettings(Model):
+    """Pilot-light DR. In a primary stack: replication; in a dr stack: what is warm."""
+    replication_time_control: bool = False
+    dax_enabled: bool = False
+    hosted_zone_id: Optional[str] = Field(default=None, pattern=r"^Z[A-Z0-9]{1,31}$")
+    domain_name: Optional[str] = None
+
+
+class StackSettings(Model):
+    """Everything a stack file declares, after validation."""
+    business_unit: str = Field(pattern=r"^[a-z][a-z0-9]{1,11}$")
+    environment: Literal["dev", "test", "staging", "prod"]
+    account: AccountSettings
+    region: str
+    region_role: Literal["primary", "dr"] = "primary"
+    dr_region: Optional[str] = None
+    primary_stack: Optional[str] = Field(default=None, pattern=r"^[\w.-]+/[\w.-]+/[\w.-]+$")
+    owner: str = Field(min_length=1)
+    cost_center: str = Field(min_length=1)
+    tags: dict[str, str] = {}
+    allow_data_destroy: bool = False
+    network: NetworkSettings = NetworkSettings()
+    data_products: list[DataProductSettings] = []
+    services: list[ServiceSettings] = []
+    consumes: list[ConsumedProduct] = []
+    dr: DrSettings = DrSettings()
+
+    @field_validator("region", "dr_region")
+    @classmethod
+    def _region(cls, v: Optional[str]) -> Optional[str]:
+        if v is not None and v not in REGIONS:
+            raise ValueError(f"unknown AWS region '{v}'; allowed: {', '.join(sorted(REGIONS))}")
+        return v
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: dict[str, str]) -> dict[str, str]:
+        for k in v:
+            if k.startswith("aws:") or len(k) > 128:
+                raise ValueError(f"tag key '{k}' must not start with 'aws:' and be at most 128 chars")
+        return v
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> "StackSettings":
+        if self.dr_region is not None and self.dr_region == self.region:
+            raise ValueError("drRegion must differ from aws:region")
+        if self.dr_region is not None and REGIONS[self.dr_region][0] != REGIONS[self.region][0]:
+            raise ValueError("drRegion must be in the same partition as aws:region")
+        if self.region_role == "dr" and self.primary_stack is None:
+            raise ValueError("a dr stack needs primaryStack: <org>/<project>/<stack> of the primary")
+        _no_duplicates([p.name for p in self.data_products], "data product")
+        _no_duplicates([s.name for s in self.services], "service")
+        products = {p.name for p in self.data_products}
+        for s in self.services:
+            if s.data_product not in products and self.region_role == "primary":
+                raise ValueError(f"service '{s.name}' serves dataProduct '{s.data_product}', "
+                                 f"which this stack does not declare; declared: {sorted(products)}")
+        for p in self.data_products:
+            if self.account.id in p.consumers:
+                raise ValueError(f"data product '{p.name}' lists its own account {self.account.id} as a consumer")
+        return self
+
+    @property
+    def partition(self) -> str:
+        return REGIONS[self.region][0]
+
+    @property
+    def nat_strategy(self) -> str:
+        if self.network.nat_gateways is not None:
+            return self.network.nat_gateways
+        return "one-per-az" if self.environment == "prod" else "single"
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.business_unit}-{self.environment}"
+
+
+def _no_duplicates(values: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for v in values:
+        if v in seen:
+            raise ValueError(f"duplicate {what} name '{v}'; names must be unique")
+        seen.add(v)
+
+
+def check_physical_names(s: StackSettings) -> list[tuple[str, str]]:
+    """(key path, message) for every name the platform would build that breaks an AWS limit."""
+    problems: list[tuple[str, str]] = []
+    bu, env, acct = s.business_unit, s.environment, s.account.id
+    regions = [s.region] + ([s.dr_region] if s.dr_region else [])
+    for i, p in enumerate(s.data_products):
+        key = f"dataProducts[{i}].name"
+        try:
+            for zone in naming.ZONES:
+                for r in regions:
+                    naming.bucket_name(bu, env, p.name, zone, acct, short_code(r))
+            naming.bucket_name(bu, env, p.name, "logs", acct, short_code(s.region))
+            naming.table_name(bu, env, p.name)
+            naming.glue_database_name(bu, env, p.name)
+            naming.role_name(bu, env, p.name, "lakeformation")
+            naming.prefixed("firehose", bu, env, p.name, "raw")
+            naming.prefixed("lambda", bu, env, p.name, "record-processor")
+        except naming.NameLimitError as exc:
+            problems.append((key, f"{exc}: shorten the data product name or businessUnit"))
+    for i, svc in enumerate(s.services):
+        try:
+            naming.prefixed("lambda", bu, env, svc.name)
+            naming.role_name(bu, env, svc.name, "task-exec")
+        except naming.NameLimitError as exc:
+            problems.append((f"services[{i}].name", f"{exc}: shorten the service name or businessUnit"))
+    return problems
