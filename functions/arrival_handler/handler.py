@@ -1,0 +1,286 @@
+"""Raw-zone arrival handler for S3 "Object Created" events delivered by EventBridge.
+
+Files land under ``sftp/<user>/...`` (Transfer Family) or ``batch/...``. Each file is
+validated; a bad file is copied to ``<QUARANTINE_PREFIX><original key>`` with metadata
+``quarantine-reason`` and then deleted, a good file stays where it is and starts the Glue
+crawler or ETL job. Every file therefore ends up exactly once: in place or in quarantine.
+Objects already under the quarantine prefix are ignored (their own Object Created event
+must not quarantine them again). Failures to copy/delete/start raise so EventBridge retries;
+a retry is safe because the copy targets a fixed key.
+
+Validation: allowed suffix, 0 < size <= MAX_OBJECT_BYTES, and for .json/.jsonl/.csv the first
+64 KiB must parse (csv needs a header row); .parquet must carry the PAR1 magic bytes.
+
+Environment (read on every call):
+  ALLOWED_SUFFIXES   comma-separated suffixes, e.g. ".csv,.json,.jsonl,.parquet"
+  MAX_OBJECT_BYTES   largest accepted object in bytes
+  QUARANTINE_PREFIX  where bad files go (default "quarantine/")
+  ON_VALID           crawler | etl | none
+  CRAWLER_NAME       Glue crawler to start when ON_VALID=crawler
+  ETL_JOB_NAME       Glue job to start when ON_VALID=etl (gets --source_key/--source_path)
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_plus
+
+import boto3
+from botocore.exceptions import ClientError
+
+logger = logging.getLogger(__name__)
+logger.setLevel(logging.INFO)
+
+PEEK_BYTES = 64 * 1024
+ON_VALID_CHOICES = ("crawler", "etl", "none")
+
+
+@dataclass(frozen=True)
+class Config:
+    allowed_suffixes: tuple[str, ...]
+    max_object_bytes: int
+    quarantine_prefix: str
+    on_valid: str
+    crawler_name: str | None
+    etl_job_name: str | None
+
+
+def load_config() -> Config:
+    suffixes = tuple(s.strip().lower() for s in os.environ.get("ALLOWED_SUFFIXES", "").split(",") if s.strip())
+    if not suffixes:
+        raise RuntimeError("arrival_handler misconfigured: ALLOWED_SUFFIXES is empty")
+    raw_max = os.environ.get("MAX_OBJECT_BYTES", "").strip()
+    try:
+        max_bytes = int(raw_max)
+    except ValueError:
+        raise RuntimeError(f"arrival_handler misconfigured: MAX_OBJECT_BYTES={raw_max!r} is not an integer") from None
+    if max_bytes <= 0:
+        raise RuntimeError("arrival_handler misconfigured: MAX_OBJECT_BYTES must be positive")
+    prefix = os.environ.get("QUARANTINE_PREFIX", "quarantine/").strip()
+    if not prefix:
+        raise RuntimeError("arrival_handler misconfigured: QUARANTINE_PREFIX must not be empty")
+    if not prefix.endswith("/"):
+        prefix += "/"
+    on_valid = os.environ.get("ON_VALID", "none").strip().lower()
+    if on_valid not in ON_VALID_CHOICES:
+        raise RuntimeError(f"arrival_handler misconfigured: ON_VALID={on_valid!r}, expected one of {ON_VALID_CHOICES}")
+    crawler = os.environ.get("CRAWLER_NAME", "").strip() or None
+    job = os.environ.get("ETL_JOB_NAME", "").strip() or None
+    if on_valid == "crawler" and not crawler:
+        raise RuntimeError("arrival_handler misconfigured: ON_VALID=crawler needs CRAWLER_NAME")
+    if on_valid == "etl" and not job:
+        raise RuntimeError("arrival_handler misconfigured: ON_VALID=etl needs ETL_JOB_NAME")
+    return Config(suffixes, max_bytes, prefix, on_valid, crawler, job)
+
+
+class Invalid(ValueError):
+    """The file must be quarantined; the message is the reason."""
+
+
+def _decode_peek(data: bytes, truncated: bool) -> str:
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    try:
+        # final=False tolerates a multi-byte character cut at the peek boundary
+        return decoder.decode(data, final=not truncated)
+    except UnicodeDecodeError as exc:
+        raise Invalid(f"content is not UTF-8 ({exc.reason} at byte {exc.start})") from None
+
+
+def _complete_lines(text: str, truncated: bool) -> list[str]:
+    lines = text.splitlines()
+    if truncated and lines and not text.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the last line was cut by the peek
+    return lines
+
+
+def _check_jsonl(text: str, truncated: bool) -> None:
+    lines = [line for line in _complete_lines(text, truncated) if line.strip()]
+    if not lines:
+        raise Invalid("no complete JSON line in the first 64 KiB")
+    for number, line in enumerate(lines, start=1):
+        try:
+            json.loads(line)
+        except ValueError:
+            raise Invalid(f"line {number} is not valid JSON") from None
+
+
+def _check_json(text: str, truncated: bool) -> None:
+    stripped = text.strip()
+    if not stripped:
+        raise Invalid("empty JSON document")
+    if not truncated:
+        try:
+            json.loads(stripped)
+            return
+        except ValueError:
+            pass
+        try:  # many producers write JSON lines with a .json suffix
+            _check_jsonl(text, truncated)
+            return
+        except Invalid:
+            raise Invalid("content is neither a JSON document nor JSON lines") from None
+    # Larger than the peek: JSON lines must parse line by line; one big document must at
+    # least open like one (the rest is checked by the crawler/ETL).
+    if stripped[0] in "[":
+        return
+    if stripped[0] == "{":
+        first_line = stripped.splitlines()[0]
+        try:
+            json.loads(first_line)
+        except ValueError:
+            return  # a multi-line document whose first line alone is not JSON
+        _check_jsonl(text, truncated)
+        return
+    raise Invalid("content does not start like JSON")
+
+
+def _check_csv(text: str, truncated: bool) -> None:
+    lines = _complete_lines(text, truncated)
+    try:
+        rows = [row for row in csv.reader(io.StringIO("\n".join(lines)), strict=True) if row]
+    except csv.Error as exc:
+        raise Invalid(f"CSV does not parse: {exc}") from None
+    if not rows:
+        raise Invalid("no CSV header row")
+    header = [h.strip() for h in rows[0]]
+    if any(not h for h in header):
+        raise Invalid("CSV header has an empty column name")
+    if len(set(header)) != len(header):
+        raise Invalid("CSV header has duplicate column names")
+    if all(_is_number(h) for h in header):
+        raise Invalid("CSV first row looks like data, not a header")
+    for number, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise Invalid(f"CSV row {number} has {len(row)} fields, header has {len(header)}")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _suffix(key: str, allowed: tuple[str, ...]) -> str | None:
+    lowered = key.lower()
+    matches = [s for s in allowed if lowered.endswith(s)]
+    return max(matches, key=len) if matches else None
+
+
+def validate(s3, bucket: str, key: str, size: int, config: Config) -> None:
+    suffix = _suffix(key, config.allowed_suffixes)
+    if suffix is None:
+        raise Invalid(f"suffix not allowed (allowed: {', '.join(config.allowed_suffixes)})")
+    if size <= 0:
+        raise Invalid("object is empty")
+    if size > config.max_object_bytes:
+        raise Invalid(f"object is {size} bytes, larger than the maximum {config.max_object_bytes}")
+    if suffix in (".json", ".jsonl", ".csv"):
+        body = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{PEEK_BYTES - 1}")["Body"].read()
+        truncated = size > len(body)
+        text = _decode_peek(body, truncated)
+        {".json": _check_json, ".jsonl": _check_jsonl, ".csv": _check_csv}[suffix](text, truncated)
+    elif suffix == ".parquet":
+        head = s3.get_object(Bucket=bucket, Key=key, Range="bytes=0-3")["Body"].read()
+        tail = s3.get_object(Bucket=bucket, Key=key, Range="bytes=-4")["Body"].read() if size >= 8 else b""
+        if head != b"PAR1" or tail != b"PAR1":
+            raise Invalid("not a Parquet file (missing PAR1 magic)")
+
+
+def _ascii(text: str, limit: int = 1024) -> str:
+    # S3 user metadata must be US-ASCII
+    return text.encode("ascii", "replace").decode("ascii")[:limit]
+
+
+def quarantine(s3, bucket: str, key: str, reason: str, content_type: str | None, config: Config) -> str:
+    target = f"{config.quarantine_prefix}{key}"
+    extra = {"Metadata": {"quarantine-reason": _ascii(reason)}, "MetadataDirective": "REPLACE"}
+    if content_type:
+        extra["ContentType"] = content_type
+    # managed copy: switches to multipart for objects above 5 GB
+    s3.copy({"Bucket": bucket, "Key": key}, bucket, target, ExtraArgs=extra)
+    s3.delete_object(Bucket=bucket, Key=key)
+    return target
+
+
+def _head(s3, bucket: str, key: str) -> tuple[str, dict] | None:
+    """Find the object; EventBridge may deliver the key URL-encoded."""
+    candidates = [key]
+    decoded = unquote_plus(key)
+    if decoded != key:
+        candidates.append(decoded)
+    for candidate in candidates:
+        try:
+            return candidate, s3.head_object(Bucket=bucket, Key=candidate)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
+                raise
+    return None
+
+
+def start_downstream(bucket: str, key: str, config: Config) -> dict:
+    if config.on_valid == "none":
+        return {"started": None}
+    glue = boto3.client("glue")
+    if config.on_valid == "crawler":
+        try:
+            glue.start_crawler(Name=config.crawler_name)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "CrawlerRunningException":
+                raise
+            return {"started": "crawler", "crawler": config.crawler_name, "alreadyRunning": True}
+        return {"started": "crawler", "crawler": config.crawler_name, "alreadyRunning": False}
+    run = glue.start_job_run(
+        JobName=config.etl_job_name,
+        Arguments={"--source_key": key, "--source_bucket": bucket, "--source_path": f"s3://{bucket}/{key}"},
+    )
+    return {"started": "etl", "job": config.etl_job_name, "jobRunId": run["JobRunId"]}
+
+
+def handler(event: dict, context: Any = None) -> dict:
+    config = load_config()
+    detail = event.get("detail") if isinstance(event, dict) else None
+    try:
+        bucket = detail["bucket"]["name"]
+        key = detail["object"]["key"]
+    except (TypeError, KeyError):
+        # Nothing to act on; raising would only make EventBridge retry a malformed event.
+        logger.error(json.dumps({"event": "malformed_event", "eventId": (event or {}).get("id")
+                                 if isinstance(event, dict) else None}))
+        return {"action": "ignored", "reason": "event has no detail.bucket.name / detail.object.key"}
+
+    result: dict[str, Any] = {"bucket": bucket, "key": key}
+    if unquote_plus(key).startswith(config.quarantine_prefix) or key.startswith(config.quarantine_prefix):
+        result.update(action="ignored", reason="already in quarantine")
+        logger.info(json.dumps({"event": "arrival", **result}))
+        return result
+
+    s3 = boto3.client("s3")
+    found = _head(s3, bucket, key)
+    if found is None:
+        # Already moved by an earlier delivery of the same event: nothing left to do.
+        result.update(action="missing", reason="object no longer exists")
+        logger.info(json.dumps({"event": "arrival", **result}))
+        return result
+    key, head = found
+    result["key"] = key
+    size = int(head.get("ContentLength", 0))
+
+    try:
+        validate(s3, bucket, key, size, config)
+    except Invalid as exc:
+        target = quarantine(s3, bucket, key, str(exc), head.get("ContentType"), config)
+        result.update(action="quarantined", reason=str(exc), quarantineKey=target)
+        logger.warning(json.dumps({"event": "arrival", **result}))
+        return result
+
+    result.update(action="accepted", **start_downstream(bucket, key, config))
+    logger.info(json.dumps({"event": "arrival", **result}))
+    return result
