@@ -1,0 +1,277 @@
+"""Shared building blocks for the rules: policy constructors, property and IAM-document helpers.
+
+Properties reach a policy as the engine sends them: camelCase keys, nested objects as read-only
+Mappings/Sequences (pulumi-policy's unknown-checking proxies), numbers as floats, JSON documents
+(IAM policies, container definitions, provider settings) as strings.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Callable, Iterable, Optional, Tuple
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyComplianceFramework,
+    PolicyConfigSchema,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import UnknownValueError
+
+MANDATORY = EnforcementLevel.MANDATORY
+ADVISORY = EnforcementLevel.ADVISORY
+LOW, MEDIUM, HIGH, CRITICAL = Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL
+
+FSBP_NAME = "aws-foundational-security-best-practices"
+FSBP_VERSION = "1.0.0"
+
+ResourceCheck = Callable[[Mapping, Mapping, ResourceValidationArgs], Iterable[str]]
+StackCheck = Callable[[list, Mapping], Iterable[Tuple[str, Optional[str]]]]
+
+
+def fsbp(control: Optional[str]) -> PolicyComplianceFramework:
+    """The framework entry: FSBP with the control id as reference, or no reference if none fits."""
+    return PolicyComplianceFramework(
+        name=FSBP_NAME,
+        version=FSBP_VERSION,
+        reference=control,
+        specification=(f"https://docs.aws.amazon.com/securityhub/latest/userguide/fsbp-standard.html ({control})"
+                       if control else None),
+    )
+
+
+def _schema(config: Optional[Mapping[str, dict]]) -> Optional[PolicyConfigSchema]:
+    return PolicyConfigSchema(properties=dict(config)) if config else None
+
+
+def config_value(cfg: Mapping, config: Optional[Mapping[str, dict]], key: str) -> Any:
+    """A parameter from the reconciled config, falling back to the schema default.
+
+    The CLI fills schema defaults in before Configure; a bare analyzer (no Configure) sends nothing,
+    so the same default applies either way."""
+    if key in cfg:
+        return cfg[key]
+    return (config or {})[key].get("default")
+
+
+def resource_policy(*, name: str, description: str, types: Sequence[str], check: ResourceCheck,
+                    level: EnforcementLevel, severity: Severity, remediation: str,
+                    control: Optional[str] = None, service: str,
+                    config: Optional[Mapping[str, dict]] = None) -> ResourceValidationPolicy:
+    """A resource policy for the given type tokens; other types are reported not-applicable.
+
+    ``check(props, cfg, args)`` yields one message per violation; cfg has schema defaults filled in."""
+    type_set = frozenset(types)
+
+    def validate(args: ResourceValidationArgs, report_violation) -> None:
+        if args.resource_type not in type_set:
+            args.not_applicable(f"applies to {', '.join(sorted(type_set))}")
+            return
+        cfg = {k: config_value(args.get_config(), config, k) for k in (config or {})}
+        for message in check(args.props, cfg, args):
+            report_violation(message)
+
+    policy = ResourceValidationPolicy(
+        name=name, description=description, validate=validate, enforcement_level=level,
+        config_schema=_schema(config), severity=severity, framework=fsbp(control),
+        tags=[service], remediation_steps=remediation)
+    policy.applies_to = tuple(sorted(type_set))  # type: ignore[attr-defined]  # docs only
+    return policy
+
+
+def stack_policy(*, name: str, description: str, applies_to: Sequence[str], check: StackCheck,
+                 level: EnforcementLevel, severity: Severity, remediation: str,
+                 control: Optional[str] = None, service: str,
+                 config: Optional[Mapping[str, dict]] = None) -> StackValidationPolicy:
+    """A stack policy; not-applicable when the stack holds no resource of ``applies_to``
+    (a type token, or a prefix ending in ':' such as 'aws:').
+
+    ``check(resources, cfg)`` yields (message, urn-or-None)."""
+    def matches(resource_type: str) -> bool:
+        return any(resource_type == t or (t.endswith(":") and resource_type.startswith(t)) for t in applies_to)
+
+    def validate(args: StackValidationArgs, report_violation) -> None:
+        if not any(matches(r.resource_type) for r in args.resources):
+            args.not_applicable(f"no {', '.join(applies_to)} in the stack")
+            return
+        cfg = {k: config_value(args.get_config(), config, k) for k in (config or {})}
+        for message, urn in check(args.resources, cfg):
+            report_violation(message, urn)
+
+    policy = StackValidationPolicy(
+        name=name, description=description, validate=validate, enforcement_level=level,
+        config_schema=_schema(config), severity=severity, framework=fsbp(control),
+        tags=[service], remediation_steps=remediation)
+    policy.applies_to = tuple(applies_to)  # type: ignore[attr-defined]
+    return policy
+
+
+# --- property helpers -------------------------------------------------------------------------
+
+def is_map(value: Any) -> bool:
+    return isinstance(value, Mapping)
+
+
+def is_list(value: Any) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+
+
+def get(props: Any, *path: Any, default: Any = None) -> Any:
+    """props[a][b]... or default when any step is missing/None (unknowns still raise)."""
+    cur = props
+    for key in path:
+        if isinstance(key, int):
+            if not is_list(cur) or key >= len(cur):
+                return default
+        elif not is_map(cur) or key not in cur:
+            return default
+        cur = cur[key]
+        if cur is None:
+            return default
+    return cur
+
+
+def safe_get(props: Any, *path: Any, default: Any = None) -> Any:
+    """Like get, but an unknown (preview) value reads as default: for stack-wide correlation."""
+    try:
+        return get(props, *path, default=default)
+    except UnknownValueError:
+        return default
+
+
+def as_list(value: Any) -> list:
+    if value is None:
+        return []
+    if is_list(value):
+        return list(value)
+    return [value]
+
+
+def as_json(value: Any) -> Any:
+    """A JSON document given either as a string (how pulumi-aws sends policies and provider
+    settings) or already as an object."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        try:
+            return json.loads(text)
+        except ValueError:
+            return value
+    return value
+
+
+def truthy(value: Any) -> bool:
+    """Booleans arrive as bools, but provider settings arrive JSON-encoded ("true")."""
+    if isinstance(value, str):
+        return value.strip().lower() == "true"
+    return bool(value)
+
+
+def number(value: Any) -> Optional[float]:
+    try:
+        return float(value) if value is not None and value != "" else None
+    except (TypeError, ValueError):
+        return None
+
+
+# --- IAM / resource policy documents ----------------------------------------------------------
+
+def statements(document: Any) -> list:
+    doc = as_json(document)
+    if not is_map(doc):
+        return []
+    return [s for s in as_list(doc.get("Statement")) if is_map(s)]
+
+
+def principal_values(principal: Any) -> list[str]:
+    """Flatten a Principal element: "*", {"AWS": [...]}, {"Service": ...} into strings."""
+    if isinstance(principal, str):
+        return [principal]
+    if is_map(principal):
+        out: list[str] = []
+        for value in principal.values():
+            out.extend(str(v) for v in as_list(value))
+        return out
+    return [str(p) for p in as_list(principal)]
+
+
+def is_public_principal(principal: Any) -> bool:
+    return "*" in principal_values(principal)
+
+
+def public_allow_statements(document: Any) -> list[Mapping]:
+    """Allow statements granting to everyone ("*" / {"AWS": "*"}) without any Condition."""
+    return [s for s in statements(document)
+            if s.get("Effect") == "Allow" and is_public_principal(s.get("Principal"))
+            and not s.get("Condition")]
+
+
+def denies_insecure_transport(document: Any) -> bool:
+    """A Deny for everyone when aws:SecureTransport is false (the TLS-only pattern)."""
+    for s in statements(document):
+        if s.get("Effect") != "Deny" or not is_public_principal(s.get("Principal")):
+            continue
+        condition = s.get("Condition") or {}
+        for operator, block in condition.items():
+            if not str(operator).startswith("Bool") or not is_map(block):
+                continue
+            for key, value in block.items():
+                if str(key).lower() == "aws:securetransport" and [str(v).lower() for v in as_list(value)] == ["false"]:
+                    return True
+    return False
+
+
+ACCOUNT_IN_ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:(\d{12}):")
+
+
+def account_of(principal: str) -> Optional[str]:
+    """The 12-digit account of an account id or an ARN, else None."""
+    principal = principal.strip()
+    if re.fullmatch(r"\d{12}", principal):
+        return principal
+    match = ACCOUNT_IN_ARN.match(principal)
+    return match.group(1) if match else None
+
+
+# --- stack helpers ----------------------------------------------------------------------------
+
+def urn_name(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1]
+
+
+def of_type(resources: Iterable, *types: str) -> list:
+    return [r for r in resources if r.resource_type in types]
+
+
+def resource_keys(resource: Any, *props: str) -> set[str]:
+    """Strings another resource may use to reference this one: its urn, its name and the given
+    output properties (id, name, arn, ...) when known."""
+    keys = {resource.urn, resource.name}
+    for prop in props:
+        value = safe_get(resource.props, prop)
+        if isinstance(value, str) and value:
+            keys.add(value)
+    return keys
+
+
+def references(resource: Any, prop: str) -> set[str]:
+    """What ``resource.prop`` points at: its known value plus the urns the engine recorded as that
+    property's dependencies (the value itself is unknown during a first preview)."""
+    refs: set[str] = set()
+    for value in as_list(safe_get(resource.props, prop)):
+        if isinstance(value, str) and value:
+            refs.add(value)
+    for dep in (resource.property_dependencies or {}).get(prop, []):
+        refs.add(dep.urn)
+    return refs
+
+
+def provider_props(resource: Any) -> Mapping:
+    provider = getattr(resource, "provider", None)
+    return provider.props if provider is not None and provider.props is not None else {}
