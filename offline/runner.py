@@ -77,9 +77,9 @@ def _config_value(value: Any) -> str:
     return str(value)
 
 
-def load_stack_config(stack: str, project_dir: Path = ROOT) -> dict[str, str]:
+def load_stack_config(stack: str, project_dir: Path = ROOT, *, path: Optional[Path] = None) -> dict[str, str]:
     """The flat config map the engine would hand the program for this stack."""
-    path = stack_file(stack, project_dir)
+    path = path or stack_file(stack, project_dir)
     if not path.exists():
         shipped = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
         raise StackFileError(f"{path.name}: no such stack file; shipped stacks: {', '.join(shipped)}")
@@ -117,13 +117,14 @@ def run_stack(
     *,
     project_dir: Path = ROOT,
     config: Optional[dict[str, str]] = None,
+    config_path: Optional[Path] = None,
     stack_outputs: Optional[dict[str, dict[str, Any]]] = None,
     _seen: tuple[str, ...] = (),
 ) -> StackRun:
     """Run `__main__.py` for `stack` offline. Referenced stacks without given outputs are run first."""
     source = stack_file(stack, project_dir).name
     try:
-        cfg = dict(config) if config is not None else load_stack_config(stack, project_dir)
+        cfg = dict(config) if config is not None else load_stack_config(stack, project_dir, path=config_path)
     except StackFileError as exc:
         return StackRun(stack, error=str(exc))
     try:

@@ -58,6 +58,17 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _item_name(data: dict, loc: tuple) -> str:
+    """' [in orders]' when the error is inside a named list item, so users need not count."""
+    if len(loc) >= 2 and isinstance(loc[1], int):
+        items = data.get(loc[0])
+        if isinstance(items, list) and loc[1] < len(items) and isinstance(items[loc[1]], dict):
+            name = items[loc[1]].get("name")
+            if isinstance(name, str):
+                return f" [in {name}]"
+    return ""
+
+
 def parse_settings(config: Mapping[str, Any], *, source: str) -> StackSettings:
     """Validate a flat `{"<namespace>:<key>": value}` config map; `source` names the stack file."""
     keys = _field_keys()
@@ -82,11 +93,14 @@ def parse_settings(config: Mapping[str, Any], *, source: str) -> StackSettings:
         loc = first["loc"]
         key = REGION_KEY if loc[:1] == ("region",) else f"{PROJECT}:{_path(loc)}" if loc else PROJECT
         msg = first["msg"].removeprefix("Value error, ")
-        got = "" if first["type"] == "missing" else f" (got {_short(first.get('input'))})"
+        value = first.get("input")
+        got = "" if first["type"] == "missing" or isinstance(value, (dict, list)) and first["type"] == "value_error" \
+            else f" (got {_short(value)})"
+        where = _item_name(data, loc)
         if first["type"] == "extra_forbidden":
             msg = "unknown key"
         more = f" [+{len(errors) - 1} more problem(s)]" if len(errors) > 1 else ""
-        raise SettingsError(f"{source}: {key}: {msg}{got}{more}") from None
+        raise SettingsError(f"{source}: {key}: {msg}{got}{where}{more}") from None
     problems = check_physical_names(settings)
     if problems:
         key, msg = problems[0]

@@ -290,8 +290,10 @@ class ServiceSettings(Model):
                 raise ValueError(f"cpu {self.cpu} is not a Fargate size; allowed: {list(CPU_VALUES)}")
             if self.memory not in FARGATE_SIZES[self.cpu]:
                 allowed = FARGATE_SIZES[self.cpu]
-                raise ValueError(f"memory {self.memory} is not allowed with cpu {self.cpu}; "
-                                 f"allowed: {allowed[0]}..{allowed[-1]} in steps of {allowed[1] - allowed[0]}")
+                steps = {b - a for a, b in zip(allowed, allowed[1:])}
+                shown = (f"{allowed[0]}..{allowed[-1]} in steps of {steps.pop()}" if len(steps) == 1 and len(allowed) > 3
+                         else ", ".join(map(str, allowed)))
+                raise ValueError(f"memory {self.memory} is not allowed with cpu {self.cpu}; allowed: {shown}")
             if self.certificate_arn is None:
                 raise ValueError("fargate services need certificateArn (an ACM certificate for the HTTPS listener)")
             if not self.allowed_cidrs:

@@ -1,0 +1,168 @@
+"""Offline preview: what `pulumi up` would deploy for a shipped stack, with no CLI and no AWS.
+
+    python -m offline.preview dev                   # tree, counts, outputs
+    python -m offline.preview dev --json out/dev.json
+    python -m offline.preview dev --policy          # also run the CrossGuard pack offline
+    python -m offline.preview dr --stack-outputs outputs.json
+
+Exit codes: 0 ok, 1 mandatory policy violation, 2 invalid stack file (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any, Optional
+
+from offline.mocks import Record
+from offline.runner import StackRun, run_stack
+
+# Per resource type: the inputs worth showing in the tree (the settings a reviewer checks).
+KEY_SETTINGS: dict[str, tuple[str, ...]] = {
+    "pulumi:providers:aws": ("region", "allowedAccountIds"),
+    "awsx:ec2:Vpc": ("cidrBlock", "numberOfAvailabilityZones", "natGateways"),
+    "aws:kms/key:Key": ("enableKeyRotation", "deletionWindowInDays"),
+    "aws:s3/bucket:Bucket": ("bucket", "forceDestroy"),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"),
+    "aws:s3/bucketVersioning:BucketVersioning": ("versioningConfiguration",),
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": ("rule",),
+    "aws:dynamodb/table:Table": ("name", "billingMode", "hashKey", "rangeKey", "pointInTimeRecovery", "deletionProtectionEnabled", "streamViewType"),
+    "aws:dax/cluster:Cluster": ("clusterName", "nodeType", "replicationFactor", "clusterEndpointEncryptionType"),
+    "aws:kinesis/stream:Stream": ("name", "encryptionType", "retentionPeriod", "shardCount"),
+    "aws:transfer/server:Server": ("protocols", "endpointType", "securityPolicyName"),
+    "aws:transfer/user:User": ("userName", "homeDirectoryType"),
+    "aws:glue/catalogDatabase:CatalogDatabase": ("name",),
+    "aws:glue/crawler:Crawler": ("name", "schedule", "securityConfiguration"),
+    "aws:glue/job:Job": ("name", "glueVersion", "workerType", "numberOfWorkers", "securityConfiguration"),
+    "aws:cloudwatch/eventBus:EventBus": ("name",),
+    "aws:cloudwatch/logGroup:LogGroup": ("name", "retentionInDays"),
+    "aws:lambda/function:Function": ("name", "runtime", "architectures", "reservedConcurrentExecutions"),
+    "aws:ecs/service:Service": ("name", "desiredCount", "launchType"),
+    "aws:ecs/taskDefinition:TaskDefinition": ("family", "cpu", "memory"),
+    "aws:lb/loadBalancer:LoadBalancer": ("name", "internal", "dropInvalidHeaderFields", "enableDeletionProtection"),
+    "aws:lb/listener:Listener": ("port", "protocol", "sslPolicy"),
+    "aws:lakeformation/permissions:Permissions": ("principal", "permissions"),
+    "aws:lakeformation/resource:Resource": ("useServiceLinkedRole",),
+    "aws:ec2/flowLog:FlowLog": ("trafficType", "logDestinationType"),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ("serviceName", "vpcEndpointType"),
+    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": ("bucket",),
+}
+
+
+def _short(value: Any, limit: int = 70) -> str:
+    text = json.dumps(value, default=str, separators=(",", ":")) if not isinstance(value, str) else value
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _settings(rec: Record) -> str:
+    keys = KEY_SETTINGS.get(rec.type, ())
+    parts = [f"{k}={_short(rec.inputs[k])}" for k in keys if k in rec.inputs and rec.inputs[k] is not None]
+    if rec.protect:
+        parts.append("protected")
+    return ("  " + " ".join(parts)) if parts else ""
+
+
+def render_tree(run: StackRun) -> str:
+    children: dict[str, list[Record]] = {}
+    for rec in run.records:
+        children.setdefault(rec.parent, []).append(rec)
+    lines: list[str] = []
+
+    def walk(rec: Record, prefix: str, last: bool, depth: int) -> None:
+        branch = "" if depth == 0 else ("└─ " if last else "├─ ")
+        lines.append(f"{prefix}{branch}{rec.type} {rec.name}{_settings(rec)}")
+        kids = children.get(rec.urn, [])
+        ext = "" if depth == 0 else ("   " if last else "│  ")
+        for i, kid in enumerate(kids):
+            walk(kid, prefix + ext, i == len(kids) - 1, depth + 1)
+
+    for root in children.get("", []):
+        walk(root, "", True, 0)
+    return "\n".join(lines)
+
+
+def render_counts(run: StackRun) -> str:
+    counts = Counter(r.type for r in run.records if r.type != "pulumi:pulumi:Stack")
+    width = max((len(t) for t in counts), default=0)
+    rows = [f"  {t:<{width}}  {n:>4}" for t, n in sorted(counts.items())]
+    custom = sum(n for t, n in counts.items() if not t.startswith(("ddp:", "awsx:", "pulumi:pulumi")))
+    return "\n".join(rows + [f"  {'total resources (excluding components)':<{width}}  {custom:>4}"])
+
+
+def render(run: StackRun) -> str:
+    provider = next((r for r in run.records if r.type == "pulumi:providers:aws"), None)
+    head = [f"Offline preview of stack '{run.stack}' (Pulumi.{run.stack}.yaml) under platform mocks"]
+    if provider is not None:
+        roles = [a.get("roleArn") for a in provider.inputs.get("assumeRoles") or []]
+        head.append(f"Provider {provider.name}: region {provider.inputs.get('region')}, "
+                    f"allowedAccountIds {provider.inputs.get('allowedAccountIds')}, assumes {roles}")
+    return "\n".join(head + ["", "Resources:", render_tree(run), "", "Counts by type:", render_counts(run),
+                             "", "Stack outputs:", json.dumps(run.outputs, indent=2, sort_keys=True)])
+
+
+def graph_json(run: StackRun) -> dict[str, Any]:
+    return {"stack": run.stack, "resources": run.resources(), "outputs": run.outputs}
+
+
+def _policy_report(run: StackRun, config_file: Optional[str]) -> tuple[str, int]:
+    from policies.offline import analyze  # imported lazily: the pack is optional for a plain preview
+
+    config = json.loads(Path(config_file).read_text()) if config_file else None
+    report = analyze(run.resources(), config=config)
+    return report.format(), report.mandatory
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m offline.preview", description=__doc__.splitlines()[0])
+    ap.add_argument("stack", nargs="?", default="dev",
+                    help="shipped stack name (Pulumi.<stack>.yaml), default dev, or the path of a stack file")
+    ap.add_argument("--json", metavar="FILE", help="write the whole graph (type, name, parent, provider, inputs, outputs)")
+    ap.add_argument("--outputs", metavar="FILE", help="write the stack outputs as JSON (feed to --stack-outputs)")
+    ap.add_argument("--stack-outputs", metavar="FILE",
+                    help='JSON {"<org>/<project>/<stack>": {outputs}} for StackReferences, instead of running them')
+    ap.add_argument("--policy", action="store_true", help="run the CrossGuard pack offline over the graph")
+    ap.add_argument("--policy-config", metavar="FILE", help="policy pack config JSON")
+    ap.add_argument("--quiet", action="store_true", help="print only counts and outputs")
+    args = ap.parse_args(argv)
+
+    known = None
+    if args.stack_outputs:
+        try:
+            known = json.loads(Path(args.stack_outputs).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            print(f"--stack-outputs {args.stack_outputs}: {exc}", file=sys.stderr)
+            return 2
+    stack, config_path = args.stack, None
+    if args.stack.endswith((".yaml", ".yml")):
+        config_path = Path(args.stack)
+        stack = config_path.name.removeprefix("Pulumi.").rsplit(".", 1)[0]
+    run = run_stack(stack, config_path=config_path, stack_outputs=known)
+    if not run.ok:
+        print(f"error: {run.error}", file=sys.stderr)
+        return 2
+    if args.quiet:
+        print(render_counts(run))
+        print(json.dumps(run.outputs, indent=2, sort_keys=True))
+    else:
+        print(render(run))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(graph_json(run), indent=2, sort_keys=True))
+    if args.outputs:
+        Path(args.outputs).parent.mkdir(parents=True, exist_ok=True)
+        from offline.runner import fully_qualified
+        Path(args.outputs).write_text(json.dumps({fully_qualified(run.stack): run.outputs}, indent=2, sort_keys=True))
+    if args.policy:
+        text, mandatory = _policy_report(run, args.policy_config)
+        print("\nPolicy report (ddp-org-blueprint):")
+        print(text)
+        if mandatory:
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
