@@ -1,0 +1,276 @@
+"""ods_api against moto: validation, exactly one event per write, Lambda and HTTP adapters."""
+import base64
+import http.client
+import json
+import sys
+import threading
+import types
+from pathlib import Path
+
+import boto3
+import pytest
+
+from conftest import FUNCTIONS_DIR, load_function
+
+TABLE = "retail-orders-ods"
+BUS = "retail-orders-bus"
+
+
+def create_table(name, pk, sk=None, sk_type="S"):
+    schema = [{"AttributeName": pk, "KeyType": "HASH"}]
+    attrs = [{"AttributeName": pk, "AttributeType": "S"}]
+    if sk:
+        schema.append({"AttributeName": sk, "KeyType": "RANGE"})
+        attrs.append({"AttributeName": sk, "AttributeType": sk_type})
+    boto3.client("dynamodb").create_table(TableName=name, KeySchema=schema, AttributeDefinitions=attrs,
+                                          BillingMode="PAY_PER_REQUEST")
+
+
+@pytest.fixture
+def env(aws, fresh_env):
+    create_table(TABLE, "orderId")
+    events = boto3.client("events")
+    events.create_event_bus(Name=BUS)
+    sqs = boto3.client("sqs")
+    queue = sqs.create_queue(QueueName="captured-events")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="capture", EventBusName=BUS, EventPattern=json.dumps({"source": ["retail.orders"]}))
+    events.put_targets(Rule="capture", EventBusName=BUS, Targets=[{"Id": "q", "Arn": queue_arn}])
+    for k, v in {"TABLE_NAME": TABLE, "PARTITION_KEY": "orderId", "EVENT_BUS_NAME": BUS,
+                 "EVENT_SOURCE": "retail.orders"}.items():
+        fresh_env.setenv(k, v)
+    return {"app": load_function("ods_api", "app"), "queue": queue}
+
+
+def captured(queue):
+    sqs = boto3.client("sqs")
+    out = []
+    while True:
+        msgs = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, VisibilityTimeout=300).get("Messages", [])
+        if not msgs:
+            return out
+        out.extend(json.loads(m["Body"]) for m in msgs)
+
+
+def table_items(name=TABLE):
+    return boto3.resource("dynamodb").Table(name).scan()["Items"]
+
+
+JSON = {"Content-Type": "application/json"}
+
+
+def test_put_then_get_and_exactly_one_event(env):
+    app = env["app"]
+    status, body = app.handle("PUT", "/items/o-1", json.dumps({"status": "NEW", "amount": 12.5, "lines": [1, 2]}), JSON)
+    assert status == 200, body
+    assert body["item"] == {"orderId": "o-1", "status": "NEW", "amount": 12.5, "lines": [1, 2]}
+    status, got = app.handle("GET", "/items/o-1", None, {})
+    assert status == 200 and got["item"] == body["item"]
+    [event] = captured(env["queue"])
+    assert event["source"] == "retail.orders" and event["detail-type"] == "ItemUpserted"
+    assert event["detail"]["eventId"] == body["eventId"]
+    assert event["detail"]["keys"] == {"orderId": "o-1"}
+    assert event["detail"]["item"] == body["item"]
+
+
+def test_n_writes_give_n_events_with_distinct_ids(env):
+    for i in range(5):
+        assert env["app"].handle("PUT", f"/items/o{i % 3}", json.dumps({"n": i}), JSON)[0] == 200
+    events = captured(env["queue"])
+    assert len(events) == 5
+    assert len({e["detail"]["eventId"] for e in events}) == 5
+    assert len(table_items()) == 3
+
+
+def test_missing_item_is_404(env):
+    status, body = env["app"].handle("GET", "/items/nope", None, {})
+    assert status == 404 and body["message"] == "item not found"
+
+
+BAD_REQUESTS = [
+    ("PUT", "/items/o1", None, JSON, 400, "must be a JSON object"),
+    ("PUT", "/items/o1", "", JSON, 400, "must be a JSON object"),
+    ("PUT", "/items/o1", "{oops", JSON, 400, "not valid JSON"),
+    ("PUT", "/items/o1", "[1, 2]", JSON, 400, "got list"),
+    ("PUT", "/items/o1", '{"a": NaN}', JSON, 400, "NaN is not allowed"),
+    ("PUT", "/items/o1", b"\xff\xfe", JSON, 400, "not UTF-8"),
+    ("PUT", "/items/o1", '{"orderId": "other"}', JSON, 400, "does not match the path"),
+    ("PUT", "/items/o1", '{"_last_event_id": "x"}', JSON, 400, "reserved"),
+    ("PUT", "/items/o1", '{"": 1}', JSON, 400, "must not be empty"),
+    ("PUT", "/items/o1", '{"a": 1e400}', JSON, 400, "outside what DynamoDB can store"),
+    ("PUT", "/items/o1", '{"a": 1}', {"content-type": "text/plain"}, 415, "application/json"),
+    ("PUT", "/items/o1", json.dumps({"a": "x" * 300_000}), JSON, 413, "larger than"),
+    ("PUT", "/items/o1/extra", '{"a": 1}', JSON, 400, "no sort key"),
+    ("DELETE", "/items/o1", None, {}, 405, "not allowed"),
+    ("GET", "/orders/o1", None, {}, 404, "no route"),
+    ("GET", "/items//", None, {}, 404, "no route"),
+    ("PUT", "/items/", '{"a": 1}', JSON, 404, "no route"),
+]
+
+
+@pytest.mark.parametrize("method,path,body,headers,status,message", BAD_REQUESTS)
+def test_bad_request_is_4xx_with_message_and_writes_nothing(env, method, path, body, headers, status, message):
+    got_status, got = env["app"].handle(method, path, body, headers)
+    assert got_status == status and message in got["message"]
+    assert table_items() == []
+    assert captured(env["queue"]) == []
+
+
+def test_url_encoded_key_and_query_string(env):
+    app = env["app"]
+    assert app.handle("PUT", "/items/a%2Fb%20c?x=1", '{"v": 1}', JSON)[0] == 200
+    status, body = app.handle("GET", "/items/a%2Fb%20c", None, {})
+    assert status == 200 and body["item"]["orderId"] == "a/b c"
+
+
+def test_sort_key_table_with_numeric_sort_key(env, fresh_env):
+    create_table("lines", "orderId", "lineNo", "N")
+    fresh_env.setenv("TABLE_NAME", "lines")
+    fresh_env.setenv("SORT_KEY", "lineNo")
+    fresh_env.setenv("SORT_KEY_TYPE", "N")
+    app = env["app"]
+    assert app.handle("PUT", "/items/o1", '{"a": 1}', JSON)[0] == 400
+    assert app.handle("PUT", "/items/o1/abc", '{"a": 1}', JSON) == (400, {"message": "key 'lineNo' must be a number, got 'abc'"})
+    status, body = app.handle("PUT", "/items/o1/2", '{"lineNo": 2, "sku": "X"}', JSON)
+    assert status == 200 and body["item"] == {"orderId": "o1", "lineNo": 2, "sku": "X"}
+    assert app.handle("GET", "/items/o1/2", None, {})[1]["item"]["sku"] == "X"
+    assert app.handle("GET", "/items/o1/3", None, {})[0] == 404
+    [event] = captured(env["queue"])
+    assert event["detail"]["keys"] == {"orderId": "o1", "lineNo": 2}
+
+
+def test_misconfigured_service(env, fresh_env):
+    fresh_env.delenv("EVENT_BUS_NAME")
+    status, body = env["app"].handle("PUT", "/items/o1", '{"a": 1}', JSON)
+    assert status == 500 and "EVENT_BUS_NAME" in body["message"]
+    assert table_items() == []
+    fresh_env.delenv("TABLE_NAME")
+    assert env["app"].handle("GET", "/health")[0] == 503
+    assert env["app"].handle("GET", "/items/o1")[0] == 500
+
+
+def test_health(env):
+    assert env["app"].handle("GET", "/health", None, {}) == (200, {"status": "ok"})
+
+
+def test_aws_failure_is_502_not_a_traceback(env, fresh_env):
+    fresh_env.setenv("TABLE_NAME", "missing-table")
+    status, body = env["app"].handle("GET", "/items/o1", None, {})
+    assert status == 502 and "unavailable" in body["message"]
+
+
+def test_dax_endpoint_without_client_falls_back_to_dynamodb_and_logs(env, fresh_env, caplog):
+    fresh_env.setenv("DAX_ENDPOINT", "daxs://orders.abc.dax-clusters.us-east-1.amazonaws.com")
+    app = env["app"]
+    assert "amazondax" not in sys.modules
+    assert app.handle("PUT", "/items/o1", '{"a": 1}', JSON)[0] == 200
+    assert app.handle("GET", "/items/o1", None, {})[1]["item"]["a"] == 1
+    warnings = [r.getMessage() for r in caplog.records if "dax_unavailable" in r.getMessage()]
+    assert len(warnings) == 1  # logged once, not per request
+
+
+def test_dax_client_is_used_when_importable(env, fresh_env, monkeypatch):
+    endpoint = "daxs://orders.abc.dax-clusters.us-east-1.amazonaws.com"
+    fresh_env.setenv("DAX_ENDPOINT", endpoint)
+    calls = []
+
+    class AmazonDaxClient:  # the real client speaks the DynamoDB API; moto serves it here
+        def __new__(cls, endpoint_url=None, region_name=None):
+            calls.append((endpoint_url, region_name))
+            return boto3.client("dynamodb", region_name=region_name)
+
+    monkeypatch.setitem(sys.modules, "amazondax", types.SimpleNamespace(AmazonDaxClient=AmazonDaxClient))
+    app = env["app"]
+    assert app.handle("PUT", "/items/o1", '{"a": 1}', JSON)[0] == 200
+    assert app.handle("GET", "/items/o1", None, {})[0] == 200
+    assert calls == [(endpoint, "us-east-1")]  # created once, then reused
+
+
+# --- Lambda adapter --------------------------------------------------------------------
+
+def http_api_event(method, raw_path, body=None, b64=False, stage="$default", headers=None):
+    return {"version": "2.0", "routeKey": "$default", "rawPath": raw_path, "rawQueryString": "",
+            "headers": headers or {"content-type": "application/json"},
+            "requestContext": {"http": {"method": method, "path": raw_path}, "stage": stage},
+            "body": body, "isBase64Encoded": b64}
+
+
+def test_lambda_handler_round_trip(env):
+    lam = load_function("ods_api", "lambda_handler")
+    put = lam.handler(http_api_event("PUT", "/items/o7", base64.b64encode(b'{"qty": 3}').decode(), b64=True), None)
+    assert put["statusCode"] == 200 and put["headers"]["content-type"] == "application/json"
+    got = lam.handler(http_api_event("GET", "/prod/items/o7", stage="prod"), None)
+    assert got["statusCode"] == 200 and json.loads(got["body"])["item"] == {"orderId": "o7", "qty": 3}
+    bad = lam.handler(http_api_event("PUT", "/items/o8", "[]"), None)
+    assert bad["statusCode"] == 400 and "JSON object" in json.loads(bad["body"])["message"]
+    assert lam.handler(http_api_event("PUT", "/items/o9", "!!", b64=True), None)["statusCode"] == 400
+    assert lam.handler(http_api_event("GET", "/items/zzz"), None)["statusCode"] == 404
+    assert len(captured(env["queue"])) == 1
+    assert [i["orderId"] for i in table_items()] == ["o7"]
+
+
+# --- HTTP server -----------------------------------------------------------------------
+
+@pytest.fixture
+def server(env, capsys):
+    srv_mod = load_function("ods_api", "server")
+    srv = srv_mod.make_server("127.0.0.1", 0)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield srv.server_address[1]
+    srv.shutdown()
+    srv.server_close()
+    thread.join(5)
+
+
+def request(port, method, path, body=None, headers=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        return resp.status, resp.getheader("Content-Type"), json.loads(resp.read())
+    finally:
+        conn.close()
+
+
+def test_http_server_end_to_end(server, env, capsys):
+    port = server
+    assert request(port, "GET", "/health") == (200, "application/json", {"status": "ok"})
+    status, ctype, body = request(port, "PUT", "/items/o1", json.dumps({"x": 1}), JSON)
+    assert status == 200 and body["item"] == {"orderId": "o1", "x": 1}
+    assert request(port, "GET", "/items/o1")[2]["item"]["x"] == 1
+    assert request(port, "GET", "/items/o2")[0] == 404
+    status, _, body = request(port, "PUT", "/items/o3", "not json", JSON)
+    assert status == 400 and "not valid JSON" in body["message"]
+    assert request(port, "PUT", "/items/o4", "x" * 300_000, JSON)[0] == 413
+    assert len(captured(env["queue"])) == 1
+    assert [i["orderId"] for i in table_items()] == ["o1"]
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert [(entry["method"], entry["status"]) for entry in lines if "status" in entry][:4] == [
+        ("GET", 200), ("PUT", 200), ("GET", 200), ("GET", 404)]
+
+
+def test_http_server_keeps_connection_alive_across_requests(server):
+    conn = http.client.HTTPConnection("127.0.0.1", server, timeout=10)
+    try:
+        for _ in range(3):
+            conn.request("GET", "/health")
+            resp = conn.getresponse()
+            assert resp.status == 200 and json.loads(resp.read()) == {"status": "ok"}
+    finally:
+        conn.close()
+
+
+# --- container definition --------------------------------------------------------------
+
+def test_dockerfile_runs_as_non_root_on_python_312():
+    text = (FUNCTIONS_DIR / "ods_api" / "Dockerfile").read_text()
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
+    assert lines[0] == "FROM python:3.12-slim"
+    assert "USER 10001" in lines and "EXPOSE 8080" in lines
+    assert "PYTHONDONTWRITEBYTECODE=1" in text and "HEALTHCHECK" not in text
+    assert lines[-1] == 'CMD ["python", "-m", "server"]'
+    assert lines.index("USER 10001") > max(i for i, line in enumerate(lines) if line.startswith(("RUN", "COPY")))
+    reqs = [r for r in (FUNCTIONS_DIR / "ods_api" / "requirements.txt").read_text().splitlines()
+            if r and not r.startswith("#")]
+    assert reqs == ["boto3==1.44.8"]
