@@ -54,9 +54,8 @@ def config_value(cfg: Mapping, config: Optional[Mapping[str, dict]], key: str) -
 
     The CLI fills schema defaults in before Configure; a bare analyzer (no Configure) sends nothing,
     so the same default applies either way."""
-    if key in cfg:
-        return cfg[key]
-    return (config or {})[key].get("default")
+    value = cfg[key] if key in cfg else (config or {})[key].get("default")
+    return whole(value)
 
 
 def resource_policy(*, name: str, description: str, types: Sequence[str], check: ResourceCheck,
@@ -171,6 +170,11 @@ def truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() == "true"
     return bool(value)
+
+
+def whole(value: Any) -> Any:
+    """Numbers cross the analyzer protocol as floats; show 443.0 as 443."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def number(value: Any) -> Optional[float]:

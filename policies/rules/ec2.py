@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ._base import (CRITICAL, HIGH, MANDATORY, MEDIUM, as_list, get, number, of_type, references,
-                    resource_keys, resource_policy, safe_get, stack_policy)
+                    resource_keys, resource_policy, safe_get, stack_policy, whole)
 
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -27,14 +27,14 @@ def open_ingress(resource_type, props) -> list[str]:
         for rule in as_list(get(props, "ingress")):
             cidrs = {str(c) for c in as_list(get(rule, "cidrBlocks")) + as_list(get(rule, "ipv6CidrBlocks"))}
             if cidrs & OPEN:
-                found.append((get(rule, "protocol"), get(rule, "fromPort"), get(rule, "toPort")))
+                found.append((get(rule, "protocol"), whole(get(rule, "fromPort")), whole(get(rule, "toPort"))))
     elif resource_type == INGRESS_RULE:
         if {get(props, "cidrIpv4"), get(props, "cidrIpv6")} & OPEN:
-            found.append((get(props, "ipProtocol"), get(props, "fromPort"), get(props, "toPort")))
+            found.append((get(props, "ipProtocol"), whole(get(props, "fromPort")), whole(get(props, "toPort"))))
     elif resource_type == SG_RULE and get(props, "type") == "ingress":
         cidrs = {str(c) for c in as_list(get(props, "cidrBlocks")) + as_list(get(props, "ipv6CidrBlocks"))}
         if cidrs & OPEN:
-            found.append((get(props, "protocol"), get(props, "fromPort"), get(props, "toPort")))
+            found.append((get(props, "protocol"), whole(get(props, "fromPort")), whole(get(props, "toPort"))))
     return found
 
 
