@@ -354,7 +354,15 @@ def _arn_id(service: str, kind: str):
     return build
 
 
+def _table_replica(m, name, inputs, region, seed):
+    source = str(inputs.get("globalTableArn", ""))
+    table = source.rsplit("/", 1)[-1] or name
+    arn = m.arn("dynamodb", f"table/{table}", region=region)
+    return f"{table}:{region}", {"arn": arn}
+
+
 _BUILDERS: dict[str, Callable] = {
+    "aws:dynamodb/tableReplica:TableReplica": _table_replica,
     "aws:s3/bucket:Bucket": _bucket,
     "aws:kms/key:Key": _kms_key,
     "aws:kms/alias:Alias": _kms_alias,

@@ -338,7 +338,6 @@ class ConsumedProduct(Model):
 class DrSettings(Model):
     """Pilot-light DR. In a primary stack: replication; in a dr stack: what is warm."""
     replication_time_control: bool = False
-    dax_enabled: bool = False
     hosted_zone_id: Optional[str] = Field(default=None, pattern=r"^Z[A-Z0-9]{1,31}$")
     domain_name: Optional[str] = None
 

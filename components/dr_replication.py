@@ -1,0 +1,168 @@
+"""Pilot-light data replication, owned by the primary stack: S3 zones and the ODS into the DR region."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import pulumi
+import pulumi_aws as aws
+
+from components import blueprint, iam, naming
+from components.context import StackContext
+from components.kms import customer_key
+from components.storage import secure_bucket
+from stackconfig.regions import short_code
+
+REPLICATED_ZONES = naming.ZONES
+
+
+@dataclass(frozen=True, kw_only=True)
+class DrReplicationArgs:
+    """Inputs of `DrReplication`.
+
+    stack: the primary stack's context (its `dr_region` is the destination).
+    dr_provider: the BU account's provider for the DR region.
+    product / classification: the data product being replicated.
+    source_buckets: zone -> source bucket name (the DataProduct's raw/curated/reportable).
+    source_key_arn: the product CMK in the primary region (objects are SSE-KMS with it).
+    table_arn: the ODS table; it must have streams NEW_AND_OLD_IMAGES (DataProduct does).
+    replication_time_control: S3 RTC (15-minute SLA, extra cost). Default off.
+    """
+
+    stack: StackContext
+    dr_provider: aws.Provider
+    product: str
+    classification: str
+    source_buckets: Mapping[str, pulumi.Input[str]]
+    source_key_arn: pulumi.Input[str]
+    table_arn: pulumi.Input[str]
+    replication_time_control: bool = False
+
+    def __post_init__(self) -> None:
+        if self.stack.dr_region is None:
+            raise ValueError("DrReplication needs a stack with a dr_region")
+        if set(self.source_buckets) != set(REPLICATED_ZONES):
+            raise ValueError(f"source_buckets must name exactly the zones {REPLICATED_ZONES}")
+
+
+class DrReplication(pulumi.ComponentResource):
+    """Replicates one data product into the DR region.
+
+    Children: a DR-region CMK (rotation, 30-day window); a replica bucket per zone in the DR
+    region with the same baseline as the source (SSE-KMS with the DR key, versioning, public
+    access block, BucketOwnerEnforced, TLS-only, lifecycle); a replication role allowed only the
+    replication actions on these buckets and keys; a replication configuration per source bucket
+    (all objects, SSE-KMS objects included, delete markers replicated, optional RTC with metrics);
+    a DynamoDB global-table replica in the DR region with PITR, the DR key and deletion protection.
+    Replica buckets, the replica table and the DR key are protected like all stateful resources.
+    """
+
+    def __init__(self, name: str, args: DrReplicationArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("ddp:index:DrReplication", name, None, opts)
+        s, dr = args.stack, args.stack.dr_region
+        assert dr is not None
+        here = pulumi.ResourceOptions(parent=self)
+        in_dr = pulumi.ResourceOptions(parent=self, provider=args.dr_provider)
+        tags = blueprint.data_tags(args.classification, args.product, {"ddp:replica-of": s.region})
+
+        self.dr_key = customer_key(
+            f"{name}-dr-key",
+            description=f"{s.prefix} {args.product} replicas in {dr}",
+            alias=f"alias/{s.prefix}/{args.product}-dr",
+            partition=s.partition, account_id=s.account_id,
+            allow_data_destroy=s.allow_data_destroy, tags=tags, opts=in_dr,
+        )
+
+        self.replicas = {
+            zone: secure_bucket(
+                f"{name}-{zone}-replica",
+                bucket_name=naming.bucket_name(s.business_unit, s.environment, args.product, zone, s.account_id,
+                                               short_code(dr)),
+                kms_key_arn=self.dr_key.arn,
+                allow_data_destroy=s.allow_data_destroy,
+                tags={**tags, "zone": zone},
+                opts=in_dr,
+            )
+            for zone in REPLICATED_ZONES
+        }
+
+        source_arns = {z: pulumi.Output.concat(f"arn:{s.partition}:s3:::", b) for z, b in args.source_buckets.items()}
+        role = aws.iam.Role(
+            f"{name}-replication-role",
+            assume_role_policy=iam.trust_policy("s3.amazonaws.com", s.account_id),
+            opts=here,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-replication-policy",
+            role=role.id,
+            policy=iam.document(
+                iam.statement(["s3:GetReplicationConfiguration", "s3:ListBucket"], list(source_arns.values()),
+                              sid="ReadSourceConfig"),
+                iam.statement(["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl",
+                               "s3:GetObjectVersionTagging"],
+                              [pulumi.Output.concat(a, "/*") for a in source_arns.values()], sid="ReadSourceObjects"),
+                iam.statement(["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+                              [pulumi.Output.concat(r.arn, "/*") for r in self.replicas.values()],
+                              sid="WriteReplicas"),
+                iam.statement(["kms:Decrypt"], [args.source_key_arn], sid="DecryptSource",
+                              condition={"StringLike": {"kms:ViaService": f"s3.{s.region}.amazonaws.com"}}),
+                iam.statement(["kms:Encrypt", "kms:GenerateDataKey"], [self.dr_key.arn], sid="EncryptReplicas",
+                              condition={"StringLike": {"kms:ViaService": f"s3.{dr}.amazonaws.com"}}),
+            ),
+            opts=here,
+        )
+
+        self.replication_configs = {}
+        for zone in REPLICATED_ZONES:
+            replica = self.replicas[zone]
+            destination = aws.s3.BucketReplicationConfigRuleDestinationArgs(
+                bucket=replica.arn,
+                storage_class="STANDARD",
+                encryption_configuration=aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
+                    replica_kms_key_id=self.dr_key.arn),
+                replication_time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeArgs(
+                    status="Enabled",
+                    time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeTimeArgs(minutes=15),
+                ) if args.replication_time_control else None,
+                metrics=aws.s3.BucketReplicationConfigRuleDestinationMetricsArgs(
+                    status="Enabled",
+                    event_threshold=aws.s3.BucketReplicationConfigRuleDestinationMetricsEventThresholdArgs(minutes=15),
+                ) if args.replication_time_control else None,
+            )
+            self.replication_configs[zone] = aws.s3.BucketReplicationConfig(
+                f"{name}-{zone}-replication",
+                bucket=args.source_buckets[zone],
+                role=role.arn,
+                rules=[aws.s3.BucketReplicationConfigRuleArgs(
+                    id=f"{zone}-to-{dr}",
+                    status="Enabled",
+                    priority=1,
+                    filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=""),
+                    delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(
+                        status="Enabled"),
+                    source_selection_criteria=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs(
+                        sse_kms_encrypted_objects=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaSseKmsEncryptedObjectsArgs(
+                            status="Enabled")),
+                    destination=destination,
+                )],
+                # Replication needs versioning on both sides first.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[replica.versioning]),
+            )
+
+        self.replica_table = aws.dynamodb.TableReplica(
+            f"{name}-ods-replica",
+            global_table_arn=args.table_arn,
+            kms_key_arn=self.dr_key.arn,
+            point_in_time_recovery=True,
+            deletion_protection_enabled=not s.allow_data_destroy,
+            tags=tags,
+            opts=blueprint.stateful(s.allow_data_destroy, in_dr),
+        )
+
+        self.contract = pulumi.Output.all(
+            key=self.dr_key.arn,
+            buckets={z: {"name": r.name, "arn": r.arn} for z, r in self.replicas.items()},
+            table=self.replica_table.arn,
+        ).apply(lambda v: {"region": dr, "keyArn": v["key"], "buckets": v["buckets"], "odsTableArn": v["table"]})
+        self.register_outputs({"contract": self.contract})

@@ -1,0 +1,132 @@
+"""The DR stack's warm part for one data product: catalog, sharing and an event bus in the DR region.
+
+The primary stack replicates the data (see `dr_replication.py`); this component, deployed by the
+DR stack from the primary's contract, makes the replicas usable before a disaster: the Glue
+database and crawlers over the replica zones, their Lake Formation registration and the grants
+to the same consumer accounts, and the product's event bus for the services that fail over.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import pulumi
+import pulumi_aws as aws
+
+from components import iam, naming
+from components.context import StackContext
+
+CATALOGED_ZONES = ("curated", "reportable")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PilotLightProductArgs:
+    """stack: the DR stack's context. contract: the primary's exported contract for the product,
+    including its `dr` part (replica buckets and DR key). crawler_schedule: default daily 02:00."""
+
+    stack: StackContext
+    contract: Mapping[str, Any]
+    crawler_schedule: str = "cron(0 2 * * ? *)"
+
+    def __post_init__(self) -> None:
+        dr = self.contract.get("dr")
+        if not dr or dr.get("region") != self.stack.region:
+            raise ValueError(f"primary contract of '{self.contract.get('name')}' has no replicas in {self.stack.region}")
+
+
+class PilotLightProduct(pulumi.ComponentResource):
+    """Children: Glue security configuration (DR key), catalog database (same name as the
+    primary's), a least-privilege crawler role and scheduled crawlers over the replica curated and
+    reportable buckets, a dedicated Lake Formation registration role and the replica locations
+    registered with it (not the service-linked role), DESCRIBE/SELECT grants to the consumer
+    accounts, and the product's event bus."""
+
+    def __init__(self, name: str, args: PilotLightProductArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("ddp:index:PilotLightProduct", name, None, opts)
+        s, c = args.stack, args.contract
+        dr = c["dr"]
+        product = c["name"]
+        child = pulumi.ResourceOptions(parent=self)
+        key_arn = dr["keyArn"]
+        buckets = {z: dr["buckets"][z] for z in CATALOGED_ZONES}
+
+        security = aws.glue.SecurityConfiguration(
+            f"{name}-glue-security",
+            name=naming.prefixed("glue", s.business_unit, s.environment, product, "dr-security"),
+            encryption_configuration=aws.glue.SecurityConfigurationEncryptionConfigurationArgs(
+                s3_encryption=aws.glue.SecurityConfigurationEncryptionConfigurationS3EncryptionArgs(
+                    s3_encryption_mode="SSE-KMS", kms_key_arn=key_arn),
+                cloudwatch_encryption=aws.glue.SecurityConfigurationEncryptionConfigurationCloudwatchEncryptionArgs(
+                    cloudwatch_encryption_mode="SSE-KMS", kms_key_arn=key_arn),
+                job_bookmarks_encryption=aws.glue.SecurityConfigurationEncryptionConfigurationJobBookmarksEncryptionArgs(
+                    job_bookmarks_encryption_mode="CSE-KMS", kms_key_arn=key_arn),
+            ),
+            opts=child)
+        self.database = aws.glue.CatalogDatabase(
+            f"{name}-catalog", name=c["catalogDatabase"],
+            description=f"{product} (DR replica catalog of {c.get('region')})", opts=child)
+
+        crawler_role = aws.iam.Role(f"{name}-crawler-role",
+                                    assume_role_policy=iam.trust_policy("glue.amazonaws.com", s.account_id), opts=child)
+        aws.iam.RolePolicy(
+            f"{name}-crawler-policy", role=crawler_role.id,
+            policy=iam.document(
+                iam.statement(["s3:GetObject", "s3:ListBucket"],
+                              [b["arn"] for b in buckets.values()] + [f"{b['arn']}/*" for b in buckets.values()]),
+                iam.statement(["kms:Decrypt", "kms:GenerateDataKey"], [key_arn]),
+                iam.statement(["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable",
+                               "glue:UpdateTable", "glue:BatchGetPartition", "glue:BatchCreatePartition",
+                               "glue:GetPartitions", "glue:UpdatePartition", "glue:GetSecurityConfiguration"],
+                              [s.arn("glue", "catalog"), s.arn("glue", f"database/{c['catalogDatabase']}"),
+                               s.arn("glue", f"table/{c['catalogDatabase']}/*")]),
+                iam.statement(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+                               "logs:AssociateKmsKey"], [s.arn("logs", "log-group:/aws-glue/*")]),
+            ),
+            opts=child)
+        self.crawlers = {
+            zone: aws.glue.Crawler(
+                f"{name}-{zone}-crawler",
+                name=naming.prefixed("glue", s.business_unit, s.environment, product, zone, "crawler"),
+                database_name=self.database.name,
+                role=crawler_role.arn,
+                schedule=args.crawler_schedule,
+                security_configuration=security.name,
+                s3_targets=[aws.glue.CrawlerS3TargetArgs(path=f"s3://{b['name']}/")],
+                schema_change_policy=aws.glue.CrawlerSchemaChangePolicyArgs(
+                    update_behavior="UPDATE_IN_DATABASE", delete_behavior="LOG"),
+                recrawl_policy=aws.glue.CrawlerRecrawlPolicyArgs(recrawl_behavior="CRAWL_EVERYTHING"),
+                configuration=json.dumps({"Version": 1.0, "Grouping": {"TableGroupingPolicy": "CombineCompatibleSchemas"}}),
+                opts=child)
+            for zone, b in buckets.items()
+        }
+
+        lf_role = aws.iam.Role(
+            f"{name}-lf-registration",
+            name=naming.role_name(s.business_unit, s.environment, product, "lf-dr"),
+            assume_role_policy=iam.trust_policy("lakeformation.amazonaws.com", s.account_id), opts=child)
+        aws.iam.RolePolicy(
+            f"{name}-lf-registration-policy", role=lf_role.id,
+            policy=iam.document(
+                iam.statement(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [f"{b['arn']}/*" for b in buckets.values()]),
+                iam.statement(["s3:ListBucket"], [b["arn"] for b in buckets.values()]),
+                iam.statement(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], [key_arn]),
+            ),
+            opts=child)
+        for zone, b in buckets.items():
+            aws.lakeformation.Resource(f"{name}-{zone}-location", arn=b["arn"], role_arn=lf_role.arn,
+                                       use_service_linked_role=False, opts=child)
+        for acct in c.get("consumers") or []:
+            aws.lakeformation.Permissions(
+                f"{name}-{acct}-describe", principal=acct, permissions=["DESCRIBE"],
+                database=aws.lakeformation.PermissionsDatabaseArgs(name=self.database.name, catalog_id=s.account_id),
+                opts=child)
+            aws.lakeformation.Permissions(
+                f"{name}-{acct}-select", principal=acct, permissions=["SELECT", "DESCRIBE"],
+                table=aws.lakeformation.PermissionsTableArgs(database_name=self.database.name, catalog_id=s.account_id,
+                                                             wildcard=True),
+                opts=child)
+
+        self.bus = aws.cloudwatch.EventBus(f"{name}-bus", name=c["eventBusName"], opts=child)
+        self.register_outputs({"catalog_database": self.database.name, "event_bus_arn": self.bus.arn})
