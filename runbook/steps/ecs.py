@@ -1,0 +1,89 @@
+"""ECS services at zero in DR: scale to the primary's desired count (failover) or back to 0.
+
+The service's Application Auto Scaling target, when present, gets MinCapacity raised to the same
+count (and MaxCapacity lifted if it is lower), so the scaler cannot pull the service back under
+the primary's size. The capacity change is planned before the desired count in both directions:
+on failback a MinCapacity still at 3 would otherwise scale the service straight back up.
+"""
+
+from __future__ import annotations
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from runbook.actions import Action, error
+from runbook.context import TAG_PILOT_LIGHT, TAG_PRIMARY_DESIRED_COUNT, RunContext
+from runbook.discovery import Tagged, tagged_resources
+from runbook.steps import Mode
+
+DIMENSION = "ecs:service:DesiredCount"
+
+
+def plan(ctx: RunContext, mode: Mode) -> list[Action]:
+    try:
+        services = tagged_resources(ctx, "dr", ["ecs:service"])
+    except (ClientError, BotoCoreError) as exc:
+        return [error("scale", f"ecs services in {ctx.dr_region}", exc)]
+    actions: list[Action] = []
+    for svc in services:
+        if svc.tags.get(TAG_PILOT_LIGHT) == "true":
+            actions.extend(_plan_service(ctx, svc, mode))
+    return actions
+
+
+def _target_count(svc: Tagged, mode: Mode) -> int:
+    if mode == "failback":
+        return 0
+    raw = svc.tags.get(TAG_PRIMARY_DESIRED_COUNT)
+    if raw is None or not raw.isdigit():
+        raise ValueError(f"tag {TAG_PRIMARY_DESIRED_COUNT} must be a whole number, got {raw!r}")
+    return int(raw)
+
+
+def _plan_service(ctx: RunContext, svc: Tagged, mode: Mode) -> list[Action]:
+    parts = svc.arn.split(":", 5)[-1].split("/")  # service/<cluster>/<name>
+    label = f"ecs service {svc.name}"
+    if len(parts) != 3:
+        return [error("scale", label, f"cannot tell the cluster from ARN {svc.arn} (old ARN format)")]
+    _, cluster, name = parts
+    try:
+        count = _target_count(svc, mode)
+    except ValueError as exc:
+        return [error("scale", label, exc)]
+
+    ecs = ctx.client("ecs", "dr")
+    scaling = ctx.client("application-autoscaling", "dr")
+    actions: list[Action] = []
+    try:
+        described = ecs.describe_services(cluster=cluster, services=[name])
+        live = [s for s in described.get("services", []) if s.get("status") == "ACTIVE"]
+        if not live:
+            return [Action("scale", label, note="not found or not ACTIVE (skipped)")]
+        current = live[0]["desiredCount"]
+
+        resource_id = f"service/{cluster}/{name}"
+        targets = scaling.describe_scalable_targets(
+            ServiceNamespace="ecs", ResourceIds=[resource_id], ScalableDimension=DIMENSION
+        ).get("ScalableTargets", [])
+    except (ClientError, BotoCoreError) as exc:
+        return [error("scale", label, exc)]
+
+    for target in targets:
+        low, high = target["MinCapacity"], target["MaxCapacity"]
+        new_high = max(high, count)
+        write = None
+        if low != count or new_high != high:
+            def write(rid=resource_id, lo=count, hi=new_high):
+                scaling.register_scalable_target(
+                    ServiceNamespace="ecs", ResourceId=rid, ScalableDimension=DIMENSION,
+                    MinCapacity=lo, MaxCapacity=hi,
+                )
+        shown = f"min {low}" + (f" max {high}" if new_high != high else "")
+        wanted = f"min {count}" + (f" max {new_high}" if new_high != high else "")
+        actions.append(Action("capacity", f"scalable target {resource_id}", shown, wanted, write))
+
+    write = None
+    if current != count:
+        def write():
+            ecs.update_service(cluster=cluster, service=name, desiredCount=count)
+    actions.append(Action("scale", label, str(current), str(count), write))
+    return actions
