@@ -1,30 +1,305 @@
-"""DataProduct component (being built: see issue 3)."""
+"""DataProduct: one domain-owned data product, from ingestion to the contract other domains read.
+
+The parts live in helper modules (`dp_storage`, `dp_ingestion`, `dp_ods`, `dp_catalog`); this
+module wires them in the order AWS needs and publishes the contract.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional, Sequence
 
 import pulumi
+import pulumi_aws as aws
 
+from components import blueprint, iam, naming
 from components.context import NetworkRefs, ServedStore, StackContext
+from components.dp_catalog import (ARTIFACTS_PREFIX, CrawlTarget, consumer_grants, crawler, crawler_grants, database,
+                                   glue_database_names, lake_formation_settings, register, registration_role,
+                                   security_configuration)
+from components.dp_common import ProductScope, alarm, tls_only
+from components.dp_ingestion import (BATCH_PREFIX, SFTP_PREFIX, STREAMING_PREFIX, arrival, batch, check_cidrs,
+                                     event_bus_name, events, notify_rule, sftp, streaming)
+from components.dp_ods import dax, table
+from components.dp_storage import storage_zones
+from components.kms import customer_key
 from stackconfig.model import DataProductSettings
+
+__all__ = ["DataProduct", "DataProductArgs", "lake_formation_settings"]
+
+CONTRACT_KEYS = (
+    "name", "owner", "classification", "description", "catalogDatabase", "buckets", "keyArn", "eventBusArn",
+    "eventBusName", "streamArn", "odsTableName", "odsTableArn", "odsStreamArn", "daxEndpoint", "sftpEndpoint",
+    "alarmTopicArn", "consumers", "region",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
 class DataProductArgs:
+    """Inputs of `DataProduct`.
+
+    product: the validated data product settings (ingestion modes, ODS, consumers, lifecycle).
+    stack: business unit, environment, account, region and `allow_data_destroy` (default False:
+        buckets, table and key are protected and retained).
+    network: the VPC and its three private subnets (DAX, SFTP endpoint).
+    sftp_allowed_cidrs: networks allowed to reach the SFTP endpoint on port 22. Default (): the
+        VPC's own CIDR only. Never 0.0.0.0/0.
+    lake_formation_settings: the stack's `DataLakeSettings` (see `lake_formation_settings`);
+        grants wait for it, since only a data lake admin can grant. Default None: no wait.
+    """
+
     product: DataProductSettings
     stack: StackContext
     network: NetworkRefs
+    sftp_allowed_cidrs: tuple[str, ...] = ()
+    lake_formation_settings: Optional[pulumi.Resource] = None
+
+    def __post_init__(self) -> None:
+        check_cidrs(self.sftp_allowed_cidrs)
 
 
 class DataProduct(pulumi.ComponentResource):
+    """A data product (`ddp:index:DataProduct`).
+
+    Children (named `<name>-<part>`):
+    - key: a customer-managed KMS key (rotation, 30-day window) whose policy trusts the account
+      and only the services that use it directly (CloudWatch Logs for the product's log groups,
+      EventBridge, CloudWatch alarms), each for this account only;
+    - storage: raw, curated and reportable buckets (SSE-KMS with the product key and bucket keys,
+      versioning, public access blocked, BucketOwnerEnforced, TLS-only and right-key-only
+      policies, lifecycle, access logs) and an access-log bucket (SSE-S3, as S3 logging requires);
+      the raw bucket sends its events to EventBridge;
+    - ingestion, each only when configured: batch (Glue job + schedule), streaming (Kinesis,
+      Firehose, record processor), SFTP (VPC-only Transfer server, a user per configured user),
+      events (routing rules, archive, ODS writer); an arrival handler validates batch/SFTP files;
+    - ODS: a DynamoDB table (on-demand, PITR, product key, deletion protection, NEW_AND_OLD_IMAGES
+      stream) and a DAX cluster (TLS, encrypted, over three AZs, reachable from the clients
+      security group only) unless `dax.enabled: false`;
+    - an event bus for the product (always: services publish on it), encrypted with the key,
+      writable by this account and, for the declared sources, by the consumer accounts;
+    - monitoring: a KMS-encrypted SNS topic fed by ETL and crawler failure events and alarms;
+    - catalog: a Glue security configuration, the product database (reportable tables, shared)
+      and an internal database (curated/raw tables), crawlers with their own read-only roles;
+    - Lake Formation: curated and reportable registered with a dedicated role; consumers get
+      DESCRIBE on the product database and SELECT/DESCRIBE on its tables, without grant option.
+
+    Buckets, table and key are protected and retained unless the stack sets allowDataDestroy.
+    """
+
     contract: pulumi.Output[dict]
 
     def __init__(self, name: str, args: DataProductArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ddp:index:DataProduct", name, None, opts)
         self.args = args
-        self.contract = pulumi.Output.from_input({"name": args.product.name})
+        product, stack = args.product, args.stack
+        child = pulumi.ResourceOptions(parent=self)
+        ingestion = product.ingestion
+
+        self.key = customer_key(
+            f"{name}-key",
+            description=f"{stack.prefix} data product {product.name}",
+            alias=naming.physical_name("kms_alias", "alias", stack.prefix, product.name),
+            partition=stack.partition,
+            account_id=stack.account_id,
+            service_statements=self._key_service_statements(name),
+            allow_data_destroy=stack.allow_data_destroy,
+            tags=blueprint.data_tags(product.classification, product.name),
+            opts=child,
+        )
+        scope = ProductScope(name=name, product=product, stack=stack, network=args.network, parent=self, key=self.key)
+
+        # Storage.
+        zones, logs = storage_zones(scope)
+        self.buckets = {z: zb.bucket for z, zb in zones.items()}
+        self.bucket_names = {z: b.bucket for z, b in self.buckets.items()}
+        self.log_bucket = logs.bucket
+
+        # Monitoring: one encrypted topic for every alarm and failure event of the product.
+        self.alarm_topic = aws.sns.Topic(
+            f"{name}-alarms",
+            name=scope.physical("sns", "alarms"),
+            kms_master_key_id=self.key.arn,
+            opts=child,
+        )
+
+        # Operational data store.
+        self.table = table(scope)
+        self.dax = dax(scope, self.table)
+
+        # The product's event bus exists even without events ingestion: services publish on it.
+        self.event_bus = aws.cloudwatch.EventBus(
+            f"{name}-bus",
+            name=event_bus_name(scope),
+            description=f"Events of the {product.name} data product",
+            kms_key_identifier=self.key.arn,
+            opts=child,
+        )
+        aws.cloudwatch.EventBusPolicy(
+            f"{name}-bus-policy",
+            event_bus_name=self.event_bus.name,
+            policy=self._bus_policy(),
+            opts=child,
+        )
+
+        # Catalog.
+        security = security_configuration(scope)
+        shared_db_name, internal_db_name = glue_database_names(scope)
+        self.catalog_database = database(scope, "catalog", shared_db_name, zones["reportable"],
+                                         f"{product.name}: reportable data sets, shared with consumers")
+        self.internal_database = database(scope, "catalog-internal", internal_db_name, zones["curated"],
+                                          f"{product.name}: curated and raw data, domain-internal")
+
+        # Ingestion.
+        self.batch = batch(scope, zones, security, self.alarm_topic) if ingestion.batch else None
+        self.streaming = streaming(scope, zones["raw"], self.alarm_topic) if ingestion.streaming else None
+        self.sftp = sftp(scope, zones["raw"], args.sftp_allowed_cidrs) if ingestion.sftp else None
+        self.events = events(scope, self.event_bus, self.table, self.alarm_topic) if ingestion.events else None
+
+        # Crawlers: curated and reportable always; raw data that no ETL turns into curated data
+        # (streamed records, SFTP files without batch) gets its own crawler.
+        crawlers = {
+            "curated-crawler": crawler(
+                scope, "curated-crawler", db=self.internal_database, db_name=internal_db_name,
+                targets=[CrawlTarget(zones["curated"], exclusions=(f"{ARTIFACTS_PREFIX}**",))],
+                security=security, recrawl="CRAWL_EVERYTHING"),
+            "reportable-crawler": crawler(
+                scope, "reportable-crawler", db=self.catalog_database, db_name=shared_db_name,
+                targets=[CrawlTarget(zones["reportable"])], security=security, recrawl="CRAWL_EVERYTHING"),
+        }
+        raw_prefixes = ([STREAMING_PREFIX] if ingestion.streaming else []) + \
+                       ([SFTP_PREFIX] if ingestion.sftp and not ingestion.batch else [])
+        raw_crawler_name = None
+        if raw_prefixes:
+            crawlers["raw-crawler"] = crawler(
+                scope, "raw-crawler", db=self.internal_database, db_name=internal_db_name,
+                targets=[CrawlTarget(zones["raw"], prefix=p) for p in raw_prefixes], security=security,
+                recrawl="CRAWL_NEW_FOLDERS_ONLY", table_prefix="raw_")
+            raw_crawler_name = scope.physical("glue", "raw-crawler")
+        self.crawlers = {k: c for k, (c, _) in crawlers.items()}
+
+        arrival_prefixes = ([BATCH_PREFIX] if ingestion.batch and ingestion.batch.on_arrival else []) + \
+                           ([SFTP_PREFIX] if ingestion.sftp else [])
+        self.arrival = arrival(
+            scope, zones["raw"], prefixes=arrival_prefixes,
+            job_name=self.batch.job_name if self.batch else None,
+            crawler_name=raw_crawler_name, topic=self.alarm_topic,
+        ) if arrival_prefixes else None
+
+        failure_rules = [notify_rule(
+            scope, "crawler-failed", f"{product.name} crawler failed",
+            {"source": ["aws.glue"], "detail-type": ["Glue Crawler State Change"],
+             "detail": {"crawlerName": [scope.physical("glue", k) for k in crawlers], "state": ["Failed"]}},
+            self.alarm_topic,
+        )]
+        if self.batch:
+            failure_rules.append(self.batch.failure_rule)
+        aws.sns.TopicPolicy(
+            f"{name}-alarms-policy",
+            arn=self.alarm_topic.arn,
+            policy=self._topic_policy([r.arn for r in failure_rules]),
+            opts=child,
+        )
+
+        # Lake Formation: register the shared zones with a dedicated role, then grant.
+        lf_deps = [args.lake_formation_settings] if args.lake_formation_settings is not None else []
+        shared_zones = [zones["curated"], zones["reportable"]]
+        self.lake_formation_role = registration_role(scope, shared_zones)
+        registered = {z.zone: register(scope, z, self.lake_formation_role, lf_deps) for z in shared_zones}
+        for part, (_, role) in crawlers.items():
+            db = self.catalog_database if part == "reportable-crawler" else self.internal_database
+            zone = {"curated-crawler": "curated", "reportable-crawler": "reportable"}.get(part)
+            locations = [(zones[zone], registered[zone])] if zone else []
+            crawler_grants(scope, part, role, db, locations, lf_deps)
+        consumer_grants(scope, self.catalog_database, registered["reportable"], lf_deps)
+
+        self.contract = pulumi.Output.from_input({
+            "name": product.name,
+            "owner": product.owner,
+            "classification": product.classification,
+            "description": product.description,
+            "catalogDatabase": self.catalog_database.name,
+            "buckets": {z: {"name": b.bucket, "arn": b.arn} for z, b in self.buckets.items()},
+            "keyArn": self.key.arn,
+            "eventBusArn": self.event_bus.arn,
+            "eventBusName": self.event_bus.name,
+            "streamArn": self.streaming.stream.arn if self.streaming else None,
+            "odsTableName": self.table.name,
+            "odsTableArn": self.table.arn,
+            "odsStreamArn": self.table.stream_arn,
+            "daxEndpoint": self.dax.cluster.configuration_endpoint if self.dax else None,
+            "sftpEndpoint": self.sftp.server.endpoint if self.sftp else None,
+            "alarmTopicArn": self.alarm_topic.arn,
+            "consumers": list(product.consumers),
+            "region": stack.region,
+        })
         self.register_outputs({"contract": self.contract})
 
+    # --- policies -------------------------------------------------------------------------------
+    def _key_service_statements(self, name: str) -> list[dict]:
+        a = self.args
+        scope_logs = [
+            a.stack.arn("logs", f"log-group:/ddp/{a.stack.prefix}/{a.product.name}/*"),
+            a.stack.arn("logs", "log-group:/aws-glue/*"),
+        ]
+        return [
+            iam.key_service_statement(
+                f"logs.{a.stack.region}.amazonaws.com", a.stack.partition, a.stack.account_id, sid="CloudWatchLogs",
+                condition={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": scope_logs}},
+            ),
+            # The event bus, and the encrypted DLQs and topic EventBridge delivers to.
+            iam.key_service_statement("events.amazonaws.com", a.stack.partition, a.stack.account_id, sid="EventBridge"),
+            # Alarms publish to the encrypted alarm topic.
+            iam.key_service_statement("cloudwatch.amazonaws.com", a.stack.partition, a.stack.account_id,
+                                      sid="CloudWatchAlarms"),
+        ]
+
+    def _bus_policy(self) -> pulumi.Output[str]:
+        a = self.args
+        statements = [iam.statement(
+            ["events:PutEvents"], [self.event_bus.arn], sid="AccountPublishes",
+            principal={"AWS": iam.account_root(a.stack.partition, a.stack.account_id)},
+        )]
+        if a.product.consumers and a.product.ingestion.events:
+            # Other accounts may publish only the sources this product declares.
+            statements.append(iam.statement(
+                ["events:PutEvents"], [self.event_bus.arn], sid="ConsumersPublishDeclaredSources",
+                principal={"AWS": [iam.account_root(a.stack.partition, c) for c in a.product.consumers]},
+                condition={"StringEquals": {"events:source": list(a.product.ingestion.events.sources)}},
+            ))
+        return iam.document(*statements)
+
+    def _topic_policy(self, rule_arns: Sequence[pulumi.Input[str]]) -> pulumi.Output[str]:
+        a = self.args
+        topic = self.alarm_topic.arn
+        return iam.document(
+            iam.statement(["sns:Publish"], [topic], sid="FailureEvents", principal={"Service": "events.amazonaws.com"},
+                          condition={"ArnEquals": {"aws:SourceArn": list(rule_arns)}}),
+            iam.statement(["sns:Publish"], [topic], sid="Alarms", principal={"Service": "cloudwatch.amazonaws.com"},
+                          condition={"StringEquals": {"aws:SourceAccount": a.stack.account_id},
+                                     "ArnLike": {"aws:SourceArn": a.stack.arn("cloudwatch", "alarm:*")}}),
+            tls_only([topic], service="sns"),
+        )
+
+    # --- what services get ----------------------------------------------------------------------
     def served_store(self) -> ServedStore:
-        raise NotImplementedError
+        """The ODS, key and event bus for operational services.
+
+        event_source is `<businessUnit>.<product>`: services publish under the product's own
+        source, whatever the ingested sources are called, so consumers can tell them apart."""
+        a = self.args
+        ods = a.product.operational_store
+        return ServedStore(
+            data_product=a.product.name,
+            table_name=self.table.name,
+            table_arn=self.table.arn,
+            partition_key=ods.partition_key,
+            sort_key=ods.sort_key,
+            key_arn=self.key.arn,
+            event_bus_name=self.event_bus.name,
+            event_bus_arn=self.event_bus.arn,
+            event_source=f"{a.stack.business_unit}.{a.product.name}",
+            dax_cluster_arn=self.dax.cluster.arn if self.dax else None,
+            dax_endpoint=self.dax.cluster.configuration_endpoint if self.dax else None,
+            client_security_group_id=self.dax.client_security_group.id if self.dax else None,
+        )
+
