@@ -51,6 +51,7 @@ SCALE_OUT_COOLDOWN_SECONDS = 60
 API_THROTTLE_RATE = 100.0  # steady requests/second on the HTTP API stage
 API_THROTTLE_BURST = 200
 ALB_LOG_EXPIRY_DAYS = 90
+ACCESS_LOG_CLASSIFICATION = "confidential"
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # SQS maximum: time to inspect and redrive
 EVENT_MAX_AGE_SECONDS = 3600
 EVENT_MAX_RETRIES = 8
@@ -269,7 +270,9 @@ class OperationalService(pulumi.ComponentResource):
             f"{name}-alb-logs",
             bucket=naming.physical_name("s3", bu, env, s.name, "alb-logs", st.account_id, st.region_code),
             force_destroy=st.allow_data_destroy,
-            tags={**self._tags, "ddp:log-target": "alb-access-logs"},
+            # Access logs hold request paths, i.e. item keys: classified conservatively.
+            tags={**self._tags, **blueprint.data_tags(ACCESS_LOG_CLASSIFICATION, args.store.data_product),
+                  "ddp:log-target": "alb-access-logs"},
             opts=bucket_opts,
         )
         bucket = self.access_log_bucket

@@ -46,6 +46,8 @@ STORE = ServedStore(
     event_source="retail.orders-api", dax_cluster_arn=DAX_ARN, dax_endpoint=DAX_ENDPOINT,
     client_security_group_id=CLIENT_SG,
 )
+ORG_TAGS = {"business-unit": "retail", "environment": "dev", "owner": "team@example.com", "cost-center": "CC-1",
+            "managed-by": blueprint.MANAGED_BY, "region-role": "primary"}
 NO_DAX = replace(STORE, sort_key=None, dax_cluster_arn=None, dax_endpoint=None, client_security_group_id=None)
 
 T_FN = "aws:lambda/function:Function"
@@ -111,7 +113,9 @@ def build(service: ServiceSettings, *, store: ServedStore = STORE, stack: StackC
     holder: dict[str, OperationalService] = {}
 
     def program() -> None:
-        provider = aws.Provider("test-provider", region=stack.region)
+        provider = aws.Provider(  # like components.account: pinned account, mandatory org tags
+            "test-provider", region=stack.region, allowed_account_ids=[stack.account_id],
+            default_tags=aws.ProviderDefaultTagsArgs(tags=ORG_TAGS))
         holder["svc"] = OperationalService(
             service.name,
             OperationalServiceArgs(service=service, stack=stack, network=NET, store=store, pilot_light=pilot_light),
@@ -328,6 +332,8 @@ def test_access_log_bucket(svc: Built):
     assert name == f"retail-dev-orders-api-alb-logs-{ACCOUNT}-use1"
     assert bucket.protect is True and bucket.retain_on_delete is True
     assert bucket.inputs["forceDestroy"] is False
+    assert bucket.inputs["tags"] == {"ddp:service": "orders-api", "data-product": "orders",
+                                     "data-classification": "confidential", "ddp:log-target": "alb-access-logs"}
     pab = svc.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
     assert all(pab[f] is True for f in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
                                         "restrictPublicBuckets"))
