@@ -52,9 +52,10 @@ class RequestHandler(BaseHTTPRequestHandler):
                 body = self.rfile.read(length) if length else None
                 status, payload = app.handle(self.command, self.path, body, dict(self.headers.items()))
                 close = False
-        self._send(status, payload, close)
+        # logged before the response goes out, so a client never sees a reply whose log line is missing
         self._log({"method": self.command, "path": self.path.split("?", 1)[0], "status": status,
                    "ms": round((time.monotonic() - started) * 1000, 1)})
+        self._send(status, payload, close)
 
     do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = _dispatch
 
