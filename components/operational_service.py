@@ -345,6 +345,9 @@ class OperationalService(pulumi.ComponentResource):
             tags=self._tags,
             opts=child,
         )
+        problem = certificate_region_problem(s.certificate_arn, st.region)
+        if problem is not None:  # e.g. a DR stack reusing the primary's settings
+            pulumi.log.warn(f"service {s.name}: {problem}", resource=self)
         https = aws.lb.Listener(
             f"{name}-https",
             load_balancer_arn=self.load_balancer.arn, port=443, protocol="HTTPS",
@@ -400,7 +403,7 @@ class OperationalService(pulumi.ComponentResource):
         # Roles: the execution role starts the task, the task role is what the code may do.
         trust = iam.trust_policy("ecs-tasks.amazonaws.com", st.account_id, source_arn=st.arn("ecs", "*"))
         self.execution_role = aws.iam.Role(
-            f"{name}-execution-role", name=naming.role_name(bu, env, s.name, "task-exec"),
+            f"{name}-execution-role", name=_role_name(st, s.name, "task-exec"),
             assume_role_policy=trust, tags=self._tags, opts=child,
         )
         self.execution_policy = aws.iam.RolePolicy(
@@ -409,7 +412,7 @@ class OperationalService(pulumi.ComponentResource):
             opts=child,
         )
         self.task_role = aws.iam.Role(
-            f"{name}-task-role", name=naming.role_name(bu, env, s.name, "task"),
+            f"{name}-task-role", name=_role_name(st, s.name, "task"),
             assume_role_policy=trust, tags=self._tags, opts=child,
         )
         self.task_policy = aws.iam.RolePolicy(
@@ -547,7 +550,7 @@ class OperationalService(pulumi.ComponentResource):
         self.dead_letter_queue = _queue(f"{name}-dlq", naming.prefixed("sqs", bu, env, s.name, "dlq"),
                                         self.key, self._tags, child)
         self.function_role = aws.iam.Role(
-            f"{name}-function-role", name=naming.role_name(bu, env, s.name, "fn"),
+            f"{name}-function-role", name=_role_name(st, s.name, "fn"),
             assume_role_policy=iam.trust_policy("lambda.amazonaws.com", st.account_id), tags=self._tags, opts=child,
         )
         self.function_policy = aws.iam.RolePolicy(
@@ -686,6 +689,21 @@ class OperationalService(pulumi.ComponentResource):
             principal="events.amazonaws.com", source_arn=self.rule.arn, opts=child,
         )
         self.endpoint = pulumi.Output.from_input(None)  # events-driven: no HTTP endpoint
+
+
+def _role_name(st: StackContext, service: str, purpose: str) -> str:
+    """IAM is global: a DR stack in the primary's account gets `-dr` role names (like pilot_light)."""
+    return naming.role_name(st.business_unit, st.environment, service, purpose,
+                            *(("dr",) if st.region_role == "dr" else ()))
+
+
+def certificate_region_problem(certificate_arn: str, region: str) -> Optional[str]:
+    """ACM certificates are regional: an HTTPS listener can only use one from its own region."""
+    cert_region = certificate_arn.split(":")[3]
+    if cert_region == region:
+        return None
+    return (f"certificate {certificate_arn} is in {cert_region} but the load balancer is in {region}; "
+            f"ACM certificates are regional, so `pulumi up` will fail until a certificate of {region} is configured")
 
 
 def _flag(value: bool) -> str:

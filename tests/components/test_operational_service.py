@@ -21,7 +21,7 @@ from pulumi.runtime.sync_await import _sync_await
 from components import blueprint, naming, svc_names, svc_policies
 from components.context import NetworkRefs, ServedStore, StackContext
 from components.operational_service import (API_ACCESS_LOG_FORMAT, FUNCTION_SOURCE, OperationalService,
-                                            OperationalServiceArgs)
+                                            OperationalServiceArgs, certificate_region_problem)
 from offline.mocks import PlatformMocks, Record, RecordingMonitor
 from stackconfig.model import ServiceSettings
 
@@ -465,6 +465,22 @@ def test_fargate_pilot_light():
     assert (target["minCapacity"], target["maxCapacity"]) == (0, 6)
 
 
+def test_dr_stack_roles_do_not_collide_with_the_primarys():
+    dr = replace(DEV, region="us-west-2", region_role="dr")
+    built = build(fargate(), stack=dr, pilot_light=True)
+    assert sorted(r.inputs["name"] for r in built.of("aws:iam/role:Role")) == [
+        "retail-dev-orders-api-task-dr", "retail-dev-orders-api-task-exec-dr"]
+    assert built.one(T_SVC).inputs["desiredCount"] == 0
+    assert build(function(), stack=dr, pilot_light=True).one("aws:iam/role:Role").inputs["name"] \
+        == "retail-dev-order-events-fn-dr"
+
+
+def test_certificate_region_check():
+    assert certificate_region_problem(CERT, REGION) is None
+    problem = certificate_region_problem(CERT, "us-west-2")
+    assert problem is not None and "is in us-east-1 but the load balancer is in us-west-2" in problem
+
+
 def test_fargate_outputs(svc: Built):
     lb = svc.one("aws:lb/loadBalancer:LoadBalancer").outputs
     assert svc.outputs["endpoint"] == f"https://{lb['dnsName']}"
@@ -716,7 +732,7 @@ def dev(request):
 
 def test_dev_stack_services(dev):
     services = [r for r in dev.records if r.type == T_SVC]
-    assert [s.name for s in services] == ["orders-api"]
+    assert [s.name for s in services] == ["orders-api-service"]
     inputs = services[0].inputs
     assert inputs["desiredCount"] == 3
     assert len(inputs["networkConfiguration"]["subnets"]) == 3
@@ -726,6 +742,8 @@ def test_dev_stack_services(dev):
     assert fn_rec.inputs["reservedConcurrentExecutions"] == 20
     assert len(fn_rec.inputs["vpcConfig"]["subnetIds"]) == 3
     assert len(fn_rec.inputs["vpcConfig"]["securityGroupIds"]) == 2
-    assert dev.outputs["services"]["orders-api"].startswith("https://")
-    assert dev.outputs["services"]["order-events"].startswith("https://")
-    assert ".execute-api." in dev.outputs["services"]["order-events"]
+    endpoints = {name: entry["endpoint"] for name, entry in dev.outputs["services"].items()}
+    assert endpoints["orders-api"].startswith("https://") and ".elb.amazonaws.com" in endpoints["orders-api"]
+    assert endpoints["order-events"].startswith("https://") and ".execute-api." in endpoints["order-events"]
+    listener = next(r for r in dev.records if r.type == "aws:lb/listener:Listener" and r.name == "orders-api-https")
+    assert listener.inputs["sslPolicy"] == blueprint.ALB_TLS_POLICY
