@@ -17,7 +17,7 @@ from components.context import NetworkRefs, ServedStore, StackContext
 from components.dp_catalog import (ARTIFACTS_PREFIX, CrawlTarget, consumer_grants, crawler, crawler_grants, database,
                                    glue_database_names, lake_formation_settings, register, registration_role,
                                    security_configuration)
-from components.dp_common import ProductScope, alarm, tls_only
+from components.dp_common import ProductScope, queue_policy_for_events, tls_only
 from components.dp_ingestion import (BATCH_PREFIX, SFTP_PREFIX, STREAMING_PREFIX, arrival, batch, check_cidrs,
                                      event_bus_name, events, notify_rule, sftp, streaming)
 from components.dp_ods import dax, table
@@ -150,7 +150,8 @@ class DataProduct(pulumi.ComponentResource):
                                           f"{product.name}: curated and raw data, domain-internal")
 
         # Ingestion.
-        self.batch = batch(scope, zones, security, self.alarm_topic) if ingestion.batch else None
+        self.notify_dlq = scope.queue("notify-dlq")
+        self.batch = batch(scope, zones, security, self.alarm_topic, self.notify_dlq) if ingestion.batch else None
         self.streaming = streaming(scope, zones["raw"], self.alarm_topic) if ingestion.streaming else None
         self.sftp = sftp(scope, zones["raw"], args.sftp_allowed_cidrs) if ingestion.sftp else None
         self.events = events(scope, self.event_bus, self.table, self.alarm_topic) if ingestion.events else None
@@ -189,10 +190,11 @@ class DataProduct(pulumi.ComponentResource):
             scope, "crawler-failed", f"{product.name} crawler failed",
             {"source": ["aws.glue"], "detail-type": ["Glue Crawler State Change"],
              "detail": {"crawlerName": [scope.physical("glue", k) for k in crawlers], "state": ["Failed"]}},
-            self.alarm_topic,
+            self.alarm_topic, self.notify_dlq,
         )]
         if self.batch:
             failure_rules.append(self.batch.failure_rule)
+        queue_policy_for_events(scope, "notify-dlq", self.notify_dlq, [r.arn for r in failure_rules])
         aws.sns.TopicPolicy(
             f"{name}-alarms-policy",
             arn=self.alarm_topic.arn,

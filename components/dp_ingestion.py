@@ -46,8 +46,9 @@ GLUE_FAILURE_STATES = ("FAILED", "TIMEOUT")
 
 
 def notify_rule(scope: ProductScope, part: str, description: str, pattern: Mapping[str, Any],
-                topic: aws.sns.Topic) -> aws.cloudwatch.EventRule:
-    """A default-bus rule whose matches are published to the product's alarm topic."""
+                topic: aws.sns.Topic, dlq: aws.sqs.Queue) -> aws.cloudwatch.EventRule:
+    """A default-bus rule whose matches are published to the product's alarm topic (undeliverable
+    notifications are kept in `dlq`)."""
     rule = aws.cloudwatch.EventRule(
         f"{scope.name}-{part}-rule",
         description=description,
@@ -58,6 +59,7 @@ def notify_rule(scope: ProductScope, part: str, description: str, pattern: Mappi
         f"{scope.name}-{part}-target",
         rule=rule.name,
         arn=topic.arn,
+        dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=dlq.arn),
         opts=scope.child,
     )
     return rule
@@ -74,7 +76,7 @@ class Batch:
 
 
 def batch(scope: ProductScope, zones: Mapping[str, ZoneBucket], security: aws.glue.SecurityConfiguration,
-          topic: aws.sns.Topic) -> Batch:
+          topic: aws.sns.Topic, notify_dlq: aws.sqs.Queue) -> Batch:
     settings = scope.product.ingestion.batch
     assert settings is not None
     raw, curated = zones["raw"], zones["curated"]
@@ -155,7 +157,7 @@ def batch(scope: ProductScope, zones: Mapping[str, ZoneBucket], security: aws.gl
         scope, "etl-failed", f"{scope.pname} ETL job failed or timed out",
         {"source": ["aws.glue"], "detail-type": ["Glue Job State Change"],
          "detail": {"jobName": [job_name], "state": list(GLUE_FAILURE_STATES)}},
-        topic,
+        topic, notify_dlq,
     )
     alarm(scope, "etl-failed-tasks", description=f"{scope.pname} ETL job has failed Spark tasks",
           namespace="Glue", metric="glue.driver.aggregate.numFailedTasks",
@@ -215,6 +217,9 @@ def arrival(scope: ProductScope, raw: ZoneBucket, *, prefixes: Sequence[str], jo
     )
     event_target_to_lambda(scope, "arrival", rule, fn, dlq)
     queue_policy_for_events(scope, "arrival-dlq", dlq, [rule.arn])
+    alarm(scope, "arrival-errors", description=f"{scope.pname}: arrival handler errors",
+          namespace="AWS/Lambda", metric="Errors", dimensions={"FunctionName": fn.function.name},
+          topic_arn=topic.arn)
     alarm(scope, "arrival-dlq-depth", description=f"{scope.pname}: raw-zone arrivals could not be processed",
           namespace="AWS/SQS", metric="ApproximateNumberOfMessagesVisible", statistic="Maximum",
           dimensions={"QueueName": dlq.name}, topic_arn=topic.arn)
