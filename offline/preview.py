@@ -4,6 +4,7 @@
     python -m offline.preview dev --json out/dev.json
     python -m offline.preview dev --policy          # also run the CrossGuard pack offline
     python -m offline.preview dr --stack-outputs outputs.json
+    python -m offline.preview dev --diagram docs/diagrams   # data-flow diagram: .dot, .mmd (+ .svg/.png)
 
 Exit codes: 0 ok, 1 mandatory policy violation, 2 invalid stack file (one line on stderr).
 """
@@ -126,6 +127,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--policy", action="store_true", help="run the CrossGuard pack offline over the graph")
     ap.add_argument("--policy-config", metavar="FILE", help="policy pack config JSON")
     ap.add_argument("--quiet", action="store_true", help="print only counts and outputs")
+    ap.add_argument("--diagram", metavar="DIR", help="write <stack>.dot and .mmd (+ .svg/.png with graphviz) to DIR")
     args = ap.parse_args(argv)
 
     known = None
@@ -155,6 +157,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         Path(args.outputs).parent.mkdir(parents=True, exist_ok=True)
         from offline.runner import fully_qualified
         Path(args.outputs).write_text(json.dumps({fully_qualified(run.stack): run.outputs}, indent=2, sort_keys=True))
+    if args.diagram:
+        from offline.diagram import write as write_diagram
+        print("\nDiagram: " + ", ".join(str(p) for p in write_diagram(run, args.diagram)))
     if args.policy:
         text, mandatory = _policy_report(run, args.policy_config)
         print("\nPolicy report (ddp-org-blueprint):")

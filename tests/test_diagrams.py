@@ -1,0 +1,137 @@
+"""Data-flow diagrams: derived from the recorded graph, deterministic, and committed up to date."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from offline import diagram
+from offline.runner import load_stack_config, run_stack, shipped_run
+from stackconfig.loader import PROJECT
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMITTED = ROOT / "docs" / "diagrams"
+SHIPPED = ("dev", "dr", "marketing")
+
+
+@pytest.mark.parametrize("stack", SHIPPED)
+def test_committed_diagrams_are_up_to_date(stack):
+    d = diagram.build(shipped_run(stack))
+    refresh = f"refresh with: .venv/bin/python -m offline.preview {stack} --diagram docs/diagrams"
+    for suffix, text in ((".dot", d.to_dot()), (".mmd", d.to_mermaid())):
+        path = COMMITTED / f"{stack}{suffix}"
+        assert path.exists(), f"{path.relative_to(ROOT)} is missing; {refresh}"
+        assert path.read_text() == text, f"{path.relative_to(ROOT)} is out of date with the stack; {refresh}"
+
+
+def test_output_is_deterministic():
+    run = shipped_run("dev")
+    assert diagram.build(run).to_dot() == diagram.build(run).to_dot()
+    assert diagram.build(run).to_mermaid() == diagram.build(run).to_mermaid()
+
+
+def flows(run) -> set[tuple[str, str, str]]:
+    return diagram.build(run).edge_labels()
+
+
+def test_dev_ingestion_zones_catalog_and_sharing_flows():
+    edges = flows(shipped_run("dev"))
+    expected = {
+        # streaming: stream -> firehose -> raw (with the record processor as transform)
+        ("Kinesis stream orders", "Firehose orders", "records"),
+        ("Firehose orders", "S3 bucket raw", "deliver"),
+        ("Firehose orders", "Lambda record-processor", "transform"),
+        # sftp, batch, events
+        ("SFTP server sftp", "S3 bucket raw", "sftp upload"),
+        ("S3 bucket raw", "Lambda arrival-handler", "object created"),
+        ("Lambda arrival-handler", "Glue ETL job etl", "start"),
+        ("S3 bucket raw", "Glue ETL job etl", "read"),
+        ("Glue ETL job etl", "S3 bucket curated", "write"),
+        ("Event bus orders", "Lambda ods-writer", "events"),
+        ("Lambda ods-writer", "DynamoDB table ods", "items"),
+        # catalog and sharing
+        ("S3 bucket reportable", "Glue crawler reportable-crawler", "crawl"),
+        ("Glue crawler reportable-crawler", "Glue database catalog", "tables"),
+        ("S3 bucket curated", "Lake Formation location curated-lf", "register"),
+        ("Glue database catalog", "account 222222222222", "LF grant"),
+        ("Event bus orders", "account 222222222222", "events"),
+        # services -> store -> events
+        ("ALB orders-api", "ECS service orders-api", "HTTPS"),
+        ("ECS service orders-api", "DynamoDB table ods", "items"),
+        ("ECS service orders-api", "DAX cluster dax", "cached reads"),
+        ("ECS service orders-api", "Event bus orders", "publish"),
+        ("HTTP API order-events", "Lambda order-events", "HTTPS"),
+        # replication into the DR region
+        ("S3 bucket raw", "S3 bucket raw-replica (us-west-2)", "replicate"),
+        ("DynamoDB table ods", "DynamoDB replica ods-replica (us-west-2)", "global table replica"),
+    }
+    assert expected <= edges, sorted(expected - edges)
+
+
+def test_components_are_clusters_with_their_children():
+    d = diagram.build(shipped_run("dev"))
+    labels = {c.label for c in d.clusters}
+    assert {"DataProduct orders", "OperationalService orders-api", "OperationalService order-events",
+            "DrReplication orders-dr", "Network retail-dev", "Vpc retail-dev-vpc"} <= labels
+    clusters = {c.id: c for c in d.clusters}
+    vpc = next(c for c in d.clusters if c.label == "Vpc retail-dev-vpc")
+    assert clusters[vpc.parent].label == "Network retail-dev"
+    in_product = {n.label.replace("\n", " ") for n in d.nodes if clusters.get(n.cluster, vpc).label == "DataProduct orders"}
+    assert {"S3 bucket raw", "S3 bucket curated", "S3 bucket reportable", "DynamoDB table ods", "DAX cluster dax",
+            "Event bus orders", "Glue database catalog"} <= in_product
+    # Log buckets carry no data flow, so they are left out.
+    assert not any("logs" in n.label for n in d.nodes if n.label.startswith("S3 bucket"))
+
+
+def test_cross_stack_references_are_external_nodes():
+    dr = flows(shipped_run("dr"))
+    assert ("stack dev organization/data-delivery-platform", "Glue crawler curated-crawler", "crawl") in dr
+    assert ("stack dev organization/data-delivery-platform", "Lake Formation location reportable-location",
+            "register") in dr
+    assert ("ECS service orders-api", "stack dev organization/data-delivery-platform", "items") in dr
+    mk = flows(shipped_run("marketing"))
+    assert ("stack dev organization/data-delivery-platform", "Glue database link", "resource link") in mk
+    assert ("account 111111111111", "Event bus inbox", "events") in mk
+    ext = [n for n in diagram.build(shipped_run("marketing")).nodes if n.external]
+    assert {n.cluster for n in ext} == {diagram.EXTERNAL_CLUSTER.id}
+
+
+def _dev_without(mode: str):
+    cfg = load_stack_config("dev")
+    products = json.loads(cfg[f"{PROJECT}:dataProducts"])
+    for p in products:
+        p["ingestion"].pop(mode)
+    cfg[f"{PROJECT}:dataProducts"] = json.dumps(products)
+    run = run_stack("dev", config=cfg)
+    assert run.ok, run.error
+    return run
+
+
+@pytest.mark.parametrize("mode, gone", [
+    ("streaming", {("Kinesis stream orders", "Firehose orders", "records"),
+                   ("Firehose orders", "S3 bucket raw", "deliver")}),
+    ("sftp", {("SFTP server sftp", "S3 bucket raw", "sftp upload")}),
+    ("events", {("Event bus orders", "Lambda ods-writer", "events"),
+                ("Lambda ods-writer", "DynamoDB table ods", "items")}),
+    ("batch", {("S3 bucket raw", "Glue ETL job etl", "read"), ("Glue ETL job etl", "S3 bucket curated", "write")}),
+])
+def test_removing_an_ingestion_mode_removes_its_edges(mode, gone):
+    full = flows(shipped_run("dev"))
+    assert gone <= full
+    without = flows(_dev_without(mode))
+    assert not gone & without, sorted(gone & without)
+    # Everything else still flows: the zones are still crawled and shared.
+    assert ("S3 bucket reportable", "Glue crawler reportable-crawler", "crawl") in without
+    assert ("Glue database catalog", "account 222222222222", "LF grant") in without
+
+
+def test_rendered_files(tmp_path, monkeypatch):
+    run = shipped_run("marketing")
+    monkeypatch.setattr(diagram.shutil, "which", lambda name: None)
+    written = diagram.write(run, tmp_path)
+    assert [p.name for p in written] == ["marketing.dot", "marketing.mmd"]
+    text = (tmp_path / "marketing.mmd").read_text()
+    assert text.splitlines()[1] == "flowchart LR"
+    assert "rankdir=LR" in (tmp_path / "marketing.dot").read_text()
