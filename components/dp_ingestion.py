@@ -262,8 +262,6 @@ def streaming(scope: ProductScope, raw: ZoneBucket, topic: aws.sns.Topic) -> Str
         f"{scope.name}-firehose-delivery-logs", name="DestinationDelivery", log_group_name=log_group.name,
         opts=scope.child,
     )
-    delivery = f"arn:{scope.stack.partition}:firehose:{scope.stack.region}:{scope.stack.account_id}:deliverystream/" \
-               f"{scope.physical('firehose', 'raw')}"
     role = scope.role("firehose", "firehose.amazonaws.com", [
         iam.statement(["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetShardIterator",
                        "kinesis:GetRecords", "kinesis:ListShards"], [stream.arn], sid="ReadStream"),
@@ -276,7 +274,7 @@ def streaming(scope: ProductScope, raw: ZoneBucket, topic: aws.sns.Topic) -> Str
                       [processor.function.arn, pulumi.Output.concat(processor.function.arn, ":*")], sid="Processor"),
         iam.statement(["logs:PutLogEvents"], [pulumi.Output.concat(log_group.arn, ":log-stream:*")], sid="Logs"),
         scope.key_use("kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"),
-    ], source_arn=delivery)
+    ])
     partition = "/".join(f"{k}=!{{partitionKeyFromLambda:{k}}}" for k in ("year", "month", "day"))
     firehose = aws.kinesis.FirehoseDeliveryStream(
         f"{scope.name}-firehose",
@@ -455,8 +453,8 @@ def events(scope: ProductScope, bus: aws.cloudwatch.EventBus, table: aws.dynamod
     writer = lambda_function(scope, "ods_writer", environment=env, timeout=30, dead_letter_arn=dlq.arn,
                              description=f"{scope.pname}: upsert ingested events into the ODS",
                              statements=[
-                                 iam.statement(["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
-                                               [table.arn], sid="OdsWrites"),
+                                 # Conditional puts are the writer's only table call.
+                                 iam.statement(["dynamodb:PutItem"], [table.arn], sid="OdsWrites"),
                                  scope.key_use("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"),
                              ])
     rules: dict[str, aws.cloudwatch.EventRule] = {}

@@ -9,7 +9,6 @@ per module); a few build the component alone to reach what the stack file cannot
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any, Callable, Optional
 
 import pulumi
