@@ -21,6 +21,7 @@ TAG_ENVIRONMENT = "environment"
 TAG_REGION_ROLE = "region-role"
 TAG_PILOT_LIGHT = "ddp:pilot-light"
 TAG_PRIMARY_DESIRED_COUNT = "ddp:primary-desired-count"
+TAG_PRIMARY_MIN_COUNT = "ddp:primary-min-count"
 TAG_PRIMARY_RESERVED_CONCURRENCY = "ddp:primary-reserved-concurrency"
 
 _DR_CONFIG = Config(retries={"max_attempts": 5, "mode": "standard"})

@@ -1,9 +1,10 @@
 """ECS services at zero in DR: scale to the primary's desired count (failover) or back to 0.
 
-The service's Application Auto Scaling target, when present, gets MinCapacity raised to the same
-count (and MaxCapacity lifted if it is lower), so the scaler cannot pull the service back under
-the primary's size. The capacity change is planned before the desired count in both directions:
-on failback a MinCapacity still at 3 would otherwise scale the service straight back up.
+The service's Application Auto Scaling target, when present, gets MinCapacity raised to the
+primary's minimum (`ddp:primary-min-count`, or the desired count when that tag is absent) and
+MaxCapacity lifted if it is lower than the desired count, so the scaler cannot pull the service
+back under the primary's size. The capacity change is planned before the desired count in both
+directions: on failback a MinCapacity still at 3 would otherwise scale the service back up.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from botocore.exceptions import BotoCoreError, ClientError
 
 from runbook.actions import Action, error
-from runbook.context import TAG_PILOT_LIGHT, TAG_PRIMARY_DESIRED_COUNT, RunContext
+from runbook.context import TAG_PILOT_LIGHT, TAG_PRIMARY_DESIRED_COUNT, TAG_PRIMARY_MIN_COUNT, RunContext
 from runbook.discovery import Tagged, tagged_resources
 from runbook.steps import Mode
 
@@ -30,13 +31,20 @@ def plan(ctx: RunContext, mode: Mode) -> list[Action]:
     return actions
 
 
-def _target_count(svc: Tagged, mode: Mode) -> int:
-    if mode == "failback":
-        return 0
-    raw = svc.tags.get(TAG_PRIMARY_DESIRED_COUNT)
+def _whole(svc: Tagged, key: str) -> int:
+    raw = svc.tags.get(key)
     if raw is None or not raw.isdigit():
-        raise ValueError(f"tag {TAG_PRIMARY_DESIRED_COUNT} must be a whole number, got {raw!r}")
+        raise ValueError(f"tag {key} must be a whole number, got {raw!r}")
     return int(raw)
+
+
+def _target_counts(svc: Tagged, mode: Mode) -> tuple[int, int]:
+    """(desired count, autoscaling minimum) the service should end up with."""
+    if mode == "failback":
+        return 0, 0
+    desired = _whole(svc, TAG_PRIMARY_DESIRED_COUNT)
+    minimum = _whole(svc, TAG_PRIMARY_MIN_COUNT) if TAG_PRIMARY_MIN_COUNT in svc.tags else desired
+    return desired, minimum
 
 
 def _plan_service(ctx: RunContext, svc: Tagged, mode: Mode) -> list[Action]:
@@ -46,7 +54,7 @@ def _plan_service(ctx: RunContext, svc: Tagged, mode: Mode) -> list[Action]:
         return [error("scale", label, f"cannot tell the cluster from ARN {svc.arn} (old ARN format)")]
     _, cluster, name = parts
     try:
-        count = _target_count(svc, mode)
+        count, minimum = _target_counts(svc, mode)
     except ValueError as exc:
         return [error("scale", label, exc)]
 
@@ -69,16 +77,16 @@ def _plan_service(ctx: RunContext, svc: Tagged, mode: Mode) -> list[Action]:
 
     for target in targets:
         low, high = target["MinCapacity"], target["MaxCapacity"]
-        new_high = max(high, count)
+        new_high = max(high, count, minimum)
         write = None
-        if low != count or new_high != high:
-            def write(rid=resource_id, lo=count, hi=new_high):
+        if low != minimum or new_high != high:
+            def write(rid=resource_id, lo=minimum, hi=new_high):
                 scaling.register_scalable_target(
                     ServiceNamespace="ecs", ResourceId=rid, ScalableDimension=DIMENSION,
                     MinCapacity=lo, MaxCapacity=hi,
                 )
         shown = f"min {low}" + (f" max {high}" if new_high != high else "")
-        wanted = f"min {count}" + (f" max {new_high}" if new_high != high else "")
+        wanted = f"min {minimum}" + (f" max {new_high}" if new_high != high else "")
         actions.append(Action("capacity", f"scalable target {resource_id}", shown, wanted, write))
 
     write = None

@@ -1,8 +1,8 @@
 """Pilot-light Lambda functions: deployed with reserved concurrency 0 (cannot run, not routed).
 
-Failover restores `ddp:primary-reserved-concurrency` when the function carries it, otherwise
-removes the reservation (the function then draws on the account's unreserved pool).
-Failback reserves 0 again.
+Failover restores `ddp:primary-reserved-concurrency` when the function carries it (a number, or
+`unreserved`); without the tag it removes a reservation of 0 (the function then draws on the
+account's unreserved pool) and leaves any other reservation alone. Failback reserves 0.
 """
 
 from __future__ import annotations
@@ -44,10 +44,12 @@ def _plan_function(ctx: RunContext, fn: Tagged, mode: Mode) -> Action:
         if raw is None:
             # Already routed with some other reservation: leave it, only 0 means "light off".
             desired = None if current == 0 else current
+        elif raw == "unreserved":
+            desired = None
         elif raw.isdigit() and int(raw) > 0:
             desired = int(raw)
         else:
-            return error("concurrency", label, f"tag {TAG_PRIMARY_RESERVED_CONCURRENCY} must be a positive whole number, got {raw!r}")
+            return error("concurrency", label, f"tag {TAG_PRIMARY_RESERVED_CONCURRENCY} must be a positive whole number or 'unreserved', got {raw!r}")
 
     write = None
     if current != desired:

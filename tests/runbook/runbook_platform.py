@@ -120,10 +120,14 @@ class DrNames:
     rule: str
 
 
-def deploy_dr(bu: str = "retail", env: str = "dev", desired: int = 3, reserved: int | None = 20) -> DrNames:
-    """DR stack: the pilot light, everything at zero / paused."""
+def deploy_dr(bu: str = "retail", env: str = "dev", desired: int = 3, reserved: str | None = "20",
+              min_count: int | None = None) -> DrNames:
+    """DR stack: the pilot light, everything at zero / paused. `reserved` is the function's
+    `ddp:primary-reserved-concurrency` tag (None: no tag); `min_count` its `ddp:primary-min-count`."""
     tags = org_tags(bu, "dr", env)
     pilot = {**tags, "ddp:pilot-light": "true", "ddp:primary-desired-count": str(desired)}
+    if min_count is not None:
+        pilot["ddp:primary-min-count"] = str(min_count)
     n = DrNames(
         cluster=f"{bu}-{env}", service=f"{bu}-{env}-orders-api", function=f"{bu}-{env}-order-events",
         plain_function=f"{bu}-{env}-order-audit", crawler=f"{bu}-{env}-orders-raw",
@@ -141,9 +145,10 @@ def deploy_dr(bu: str = "retail", env: str = "dev", desired: int = 3, reserved: 
         RoleName=f"{bu}-{env}-lambda-dr", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     lam = boto3.client("lambda", region_name=DR)
     fn_tags = dict(pilot)
-    del fn_tags["ddp:primary-desired-count"]
+    for key in ("ddp:primary-desired-count", "ddp:primary-min-count"):
+        fn_tags.pop(key, None)
     if reserved is not None:
-        fn_tags["ddp:primary-reserved-concurrency"] = str(reserved)
+        fn_tags["ddp:primary-reserved-concurrency"] = reserved
     for name, t in ((n.function, fn_tags), (n.plain_function, {**tags, "ddp:pilot-light": "true"})):
         lam.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="handler.handler",
                             Code={"ZipFile": _lambda_zip()}, Tags=t)

@@ -64,6 +64,40 @@ def test_failover_raises_max_capacity_when_below_primary_count(aws):
     assert (state["desired"], state["min"], state["max"]) == (8, 8, 8)
 
 
+def test_primary_min_count_tag_sets_the_autoscaling_minimum(aws):
+    names = deploy_dr("retail", desired=3, min_count=2)
+    _, _, lines = run(plan_failover)
+    state = dr_state(names)
+    assert (state["desired"], state["min"], state["max"]) == (3, 2, 6)
+    assert "[capacity] scalable target service/retail-dev/retail-dev-orders-api: min 0 -> min 2" in lines
+
+
+def test_unreserved_tag_removes_the_reservation(aws):
+    names = deploy_dr("retail", reserved="unreserved")
+    _, _, lines = run(plan_failover)
+    assert dr_state(names)["reserved"] is None
+    assert "[concurrency] lambda function retail-dev-order-events: reserved 0 -> unreserved" in lines
+
+
+def test_lambda_deployed_unthrottled_is_left_alone(aws):
+    """OperationalService may deploy a pilot-light Lambda with its configured reservation (not
+    0), relying on routing to keep it idle: failover then has nothing to do for it."""
+    names = deploy_dr("retail", reserved="20")
+    boto3.client("lambda", region_name=DR).put_function_concurrency(
+        FunctionName=names.function, ReservedConcurrentExecutions=20)
+    actions, _, lines = run(plan_failover)
+    assert "[concurrency] lambda function retail-dev-order-events: reserved 20 (no change)" in lines
+    assert dr_state(names)["reserved"] == 20
+
+
+def test_bad_reserved_concurrency_tag_is_an_error(aws):
+    names = deploy_dr("retail", reserved="lots")
+    _, result, lines = run(plan_failover)
+    assert result.exit_code == 1
+    assert any(l.startswith("[concurrency] ERROR lambda function retail-dev-order-events: tag") for l in lines)
+    assert dr_state(names)["reserved"] == 0 and dr_state(names)["desired"] == 3
+
+
 def test_replication_report_reads_primary(platform):
     _, result, lines = run(plan_failover)
     assert "[replication] s3 bucket retail-dev-orders-raw-us-east-1: rule to-dr Enabled -> retail-dev-orders-raw-us-west-2" in lines
