@@ -1,54 +1,130 @@
 """Data Delivery Platform: one business unit's stack in one region role.
 
-Reading order: settings -> account provider -> network -> data products -> services -> exports.
+A primary stack builds: the BU account provider -> the three-AZ network -> the data products
+(ingestion, zones, catalog, ODS, sharing) -> the operational services -> replication into the DR
+region -> the data products it consumes from other BUs. It exports each product's contract.
+
+A dr stack reads its primary's contract and builds the pilot light in the DR region: network,
+catalog + Lake Formation over the replicas, event buses, and the services scaled to zero.
 """
 
 import pulumi
 
-from components.account import account_provider
-from components.context import NetworkRefs, StackContext
-from components.data_product import DataProduct, DataProductArgs
+from components.account import account_provider, deploy_role_arn
+from components.context import NetworkRefs, ServedStore, StackContext
+from components.data_product import DataProduct, DataProductArgs, lake_formation_settings
+from components.dr_replication import DrReplication, DrReplicationArgs
 from components.network import Network, NetworkArgs
 from components.operational_service import OperationalService, OperationalServiceArgs
-from stackconfig import load_settings
+from components.pilot_light import PilotLightProduct, PilotLightProductArgs
+from components.sharing import (ConsumedDataProduct, ConsumedDataProductArgs, EventSharing, EventSharingArgs,
+                                GrantMissing, check_grant, read_contract)
+from stackconfig import SettingsError, load_settings
+from stackconfig.loader import PROJECT
+from stackconfig.model import ServiceSettings
 
 settings = load_settings()  # stops here with one line if the stack file is wrong
 stack = StackContext.from_settings(settings)
 provider = account_provider(settings)
 scope = pulumi.ResourceOptions(providers=[provider])
+stack_file = f"Pulumi.{pulumi.get_stack()}.yaml"
 
-network = Network(
-    settings.prefix,
-    NetworkArgs(
-        prefix=settings.prefix,
-        account_id=settings.account.id,
-        region=settings.region,
-        partition=settings.partition,
-        cidr=settings.network.cidr,
-        nat_strategy=settings.nat_strategy,
-        flow_log_retention_days=settings.network.flow_log_retention_days,
-        allow_data_destroy=settings.allow_data_destroy,
-    ),
-    scope,
-)
+network = Network(settings.prefix, NetworkArgs(
+    prefix=settings.prefix, account_id=settings.account.id, region=settings.region, partition=settings.partition,
+    cidr=settings.network.cidr, nat_strategy=settings.nat_strategy,
+    flow_log_retention_days=settings.network.flow_log_retention_days,
+    allow_data_destroy=settings.allow_data_destroy), scope)
 net = NetworkRefs(vpc_id=network.vpc_id, private_subnet_ids=network.private_subnet_ids,
                   public_subnet_ids=network.public_subnet_ids)
+# Account-wide (per region): the deploy role administers Lake Formation; no IAMAllowedPrincipals.
+lake_formation = lake_formation_settings(f"{settings.prefix}-lakeformation", stack, [deploy_role_arn(settings)], scope)
 
-products = {
-    p.name: DataProduct(p.name, DataProductArgs(product=p, stack=stack, network=net), scope)
-    for p in settings.data_products
-}
-services = {
-    s.name: OperationalService(
-        s.name,
-        OperationalServiceArgs(service=s, stack=stack, network=net, store=products[s.data_product].served_store()),
-        scope,
-    )
-    for s in settings.services
-}
+
+def service(s: ServiceSettings, store: ServedStore, *, pilot_light: bool) -> OperationalService:
+    return OperationalService(s.name, OperationalServiceArgs(
+        service=s, stack=stack, network=net, store=store, pilot_light=pilot_light), scope)
+
+
+def primary() -> None:
+    products = {p.name: DataProduct(p.name, DataProductArgs(
+        product=p, stack=stack, network=net, sftp_allowed_cidrs=(settings.network.cidr,),
+        lake_formation_settings=lake_formation), scope) for p in settings.data_products}
+    services = {s.name: service(s, products[s.data_product].served_store(), pilot_light=False)
+                for s in settings.services}
+    dr_provider = (account_provider(settings, region=settings.dr_region)
+                   if settings.dr_region and settings.data_products else None)
+    contracts = {}
+    for p in settings.data_products:
+        product, store = products[p.name], products[p.name].served_store()
+        extra = {"accountId": settings.account.id, "eventSource": store.event_source,
+                 "settings": p.model_dump(by_alias=True, mode="json"), "dr": None}
+        if p.consumers:
+            EventSharing(f"{p.name}-sharing", EventSharingArgs(
+                stack=stack, product=p.name, bus_name=store.event_bus_name, bus_arn=store.event_bus_arn,
+                consumers=p.consumers, key_arn=store.key_arn), scope)
+        if dr_provider is not None:
+            replication = DrReplication(f"{p.name}-dr", DrReplicationArgs(
+                stack=stack, dr_provider=dr_provider, product=p.name, classification=p.classification,
+                source_buckets=product.bucket_names, source_key_arn=store.key_arn, table_arn=store.table_arn,
+                replication_time_control=settings.dr.replication_time_control), scope)
+            extra["dr"] = replication.contract
+        contracts[p.name] = pulumi.Output.all(product.contract, extra).apply(lambda v: {**v[0], **v[1]})
+    pulumi.export("dataProducts", contracts)
+    pulumi.export("services", {name: {"endpoint": svc.endpoint,
+                                      "settings": next(s for s in settings.services if s.name == name)
+                                      .model_dump(by_alias=True, mode="json")}
+                               for name, svc in services.items()})
+
+    consumed = {}
+    for i, use in enumerate(settings.consumes):
+        ref = pulumi.StackReference(f"{use.stack}-{use.data_product}", stack_name=use.stack, opts=scope)
+        contract = (read_contract(ref, "dataProducts")["dataProducts"] or {}).get(use.data_product)
+        try:
+            check_grant(contract, account_id=settings.account.id, producer_stack=use.stack, product=use.data_product)
+        except GrantMissing as exc:
+            raise SettingsError(f"{stack_file}: {PROJECT}:consumes[{i}]: {exc}") from None
+        consumed[f"{use.stack}:{use.data_product}"] = ConsumedDataProduct(
+            f"{use.data_product}-from-{use.stack.rsplit('/', 1)[-1]}",
+            ConsumedDataProductArgs(stack=stack, producer_stack=use.stack, contract=contract,
+                                    analyst_role_name=use.analyst_role, lake_formation_settings=lake_formation),
+            scope).contract
+    pulumi.export("consumes", consumed)
+
+
+def dr() -> None:
+    ref = pulumi.StackReference("primary", stack_name=settings.primary_stack, opts=scope)
+    upstream = read_contract(ref, "dataProducts", "services")
+    products = upstream["dataProducts"] or {}
+    lights = {name: PilotLightProduct(name, PilotLightProductArgs(
+        stack=stack, contract=c, lake_formation_settings=lake_formation), scope)
+              for name, c in products.items()}
+    services = {}
+    for name, entry in (upstream["services"] or {}).items():
+        s = ServiceSettings.model_validate(entry["settings"])
+        if s.runtime == "fargate":
+            if settings.dr.certificate_arn is None:
+                raise SettingsError(f"{stack_file}: {PROJECT}:dr.certificateArn: required, the primary runs Fargate "
+                                    f"service '{s.name}' whose HTTPS listener needs an ACM certificate of {settings.region}")
+            s = s.model_copy(update={"certificate_arn": settings.dr.certificate_arn})
+        c = products[s.data_product]
+        ods = c["settings"]["operationalStore"]
+        store = ServedStore(
+            data_product=s.data_product, table_name=c["odsTableName"], table_arn=c["dr"]["odsTableArn"],
+            partition_key=ods["partitionKey"], sort_key=ods.get("sortKey"),
+            partition_key_type=ods["partitionKeyType"], sort_key_type=ods["sortKeyType"], key_arn=c["dr"]["keyArn"],
+            event_bus_name=lights[s.data_product].bus.name, event_bus_arn=lights[s.data_product].bus.arn,
+            event_source=c["eventSource"])
+        services[name] = service(s, store, pilot_light=True).endpoint
+    pulumi.export("primaryStack", settings.primary_stack)
+    pulumi.export("pilotLight", {"dataProducts": {n: l.database.name for n, l in lights.items()},
+                                 "services": services})
+
+
+if settings.region_role == "primary":
+    primary()
+else:
+    dr()
 
 pulumi.export("account", {"id": settings.account.id, "region": settings.region, "role": settings.region_role})
 pulumi.export("network", {"vpcId": network.vpc_id, "privateSubnetIds": network.private_subnet_ids,
                           "publicSubnetIds": network.public_subnet_ids})
-pulumi.export("dataProducts", {name: p.contract for name, p in products.items()})
-pulumi.export("services", {name: s.endpoint for name, s in services.items()})

@@ -67,6 +67,8 @@ class ServedStore:
     table_arn: pulumi.Input[str]
     partition_key: str
     sort_key: Optional[str]
+    partition_key_type: str = "S"
+    sort_key_type: str = "S"
     key_arn: pulumi.Input[str]
     event_bus_name: pulumi.Input[str]
     event_bus_arn: pulumi.Input[str]

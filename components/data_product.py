@@ -296,6 +296,8 @@ class DataProduct(pulumi.ComponentResource):
             table_arn=self.table.arn,
             partition_key=ods.partition_key,
             sort_key=ods.sort_key,
+            partition_key_type=ods.partition_key_type,
+            sort_key_type=ods.sort_key_type,
             key_arn=self.key.arn,
             event_bus_name=self.event_bus.name,
             event_bus_arn=self.event_bus.arn,

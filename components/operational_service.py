@@ -202,11 +202,13 @@ class OperationalService(pulumi.ComponentResource):
         env: dict[str, pulumi.Input[str]] = {
             "TABLE_NAME": store.table_name,
             "PARTITION_KEY": store.partition_key,
+            "PARTITION_KEY_TYPE": store.partition_key_type,
             "EVENT_BUS_NAME": store.event_bus_name,
             "EVENT_SOURCE": store.event_source,
         }
         if store.sort_key is not None:
             env["SORT_KEY"] = store.sort_key
+            env["SORT_KEY_TYPE"] = store.sort_key_type
         if args.dax_enabled:
             env["DAX_ENDPOINT"] = store.dax_endpoint  # type: ignore[assignment]
         return env

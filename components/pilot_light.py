@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -29,6 +29,8 @@ class PilotLightProductArgs:
     stack: StackContext
     contract: Mapping[str, Any]
     crawler_schedule: str = "cron(0 2 * * ? *)"
+    # Grants wait for the stack's DataLakeSettings: only a data lake admin may grant.
+    lake_formation_settings: Optional[pulumi.Resource] = None
 
     def __post_init__(self) -> None:
         dr = self.contract.get("dr")
@@ -117,16 +119,18 @@ class PilotLightProduct(pulumi.ComponentResource):
         for zone, b in buckets.items():
             aws.lakeformation.Resource(f"{name}-{zone}-location", arn=b["arn"], role_arn=lf_role.arn,
                                        use_service_linked_role=False, opts=child)
+        grant_opts = pulumi.ResourceOptions(parent=self, depends_on=[args.lake_formation_settings]
+                                            if args.lake_formation_settings is not None else [])
         for acct in c.get("consumers") or []:
             aws.lakeformation.Permissions(
                 f"{name}-{acct}-describe", principal=acct, permissions=["DESCRIBE"],
                 database=aws.lakeformation.PermissionsDatabaseArgs(name=self.database.name, catalog_id=s.account_id),
-                opts=child)
+                opts=grant_opts)
             aws.lakeformation.Permissions(
                 f"{name}-{acct}-select", principal=acct, permissions=["SELECT", "DESCRIBE"],
                 table=aws.lakeformation.PermissionsTableArgs(database_name=self.database.name, catalog_id=s.account_id,
                                                              wildcard=True),
-                opts=child)
+                opts=grant_opts)
 
         self.bus = aws.cloudwatch.EventBus(f"{name}-bus", name=c["eventBusName"], opts=child)
         self.register_outputs({"catalog_database": self.database.name, "event_bus_arn": self.bus.arn})

@@ -105,6 +105,8 @@ class ConsumedDataProductArgs:
     producer_stack: str
     contract: Mapping[str, Any]
     analyst_role_name: str | None = None
+    # Grants wait for the stack's DataLakeSettings: only a data lake admin may grant.
+    lake_formation_settings: pulumi.Resource | None = None
 
     def __post_init__(self) -> None:
         for key in ("name", "accountId", "catalogDatabase", "region", "eventSource"):
@@ -153,15 +155,17 @@ class ConsumedDataProduct(pulumi.ComponentResource):
                 iam.statement(["lakeformation:GetDataAccess"], ["*"], sid="LakeFormationDataAccess"),
             ),
             opts=child)
+        grant = pulumi.ResourceOptions(parent=self, depends_on=[args.lake_formation_settings]
+                                       if args.lake_formation_settings is not None else [])
         aws.lakeformation.Permissions(
             f"{name}-link-describe", principal=self.analyst.arn, permissions=["DESCRIBE"],
             database=aws.lakeformation.PermissionsDatabaseArgs(name=self.link.name, catalog_id=s.account_id),
-            opts=child)
+            opts=grant)
         aws.lakeformation.Permissions(
             f"{name}-tables-select", principal=self.analyst.arn, permissions=["SELECT", "DESCRIBE"],
             table=aws.lakeformation.PermissionsTableArgs(catalog_id=producer, database_name=c["catalogDatabase"],
                                                          wildcard=True),
-            opts=child)
+            opts=grant)
 
         self.inbox = aws.cloudwatch.EventBus(f"{name}-inbox", name=f"{s.prefix}-{c['name']}-inbox", opts=child)
         aws.cloudwatch.EventPermission(

@@ -10,6 +10,7 @@ resource's type and name), so two runs of the same stack give the same graph.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
@@ -50,6 +51,19 @@ class Record:
             "dependencies": self.dependencies, "id": self.id,
             "inputs": plain(self.inputs), "outputs": plain(self.outputs), "remote": self.remote,
         }
+
+
+def decoded_provider_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Providers receive nested config as JSON text (the engine sends it so); decode it to read it."""
+    out = {}
+    for k, v in inputs.items():
+        if isinstance(v, str) and v[:1] in "[{":
+            try:
+                v = json.loads(v)
+            except ValueError:
+                pass
+        out[k] = v
+    return out
 
 
 def plain(value: Any) -> Any:

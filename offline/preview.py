@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Optional
 
-from offline.mocks import Record
+from offline.mocks import Record, decoded_provider_inputs
 from offline.runner import StackRun, run_stack
 
 # Per resource type: the inputs worth showing in the tree (the settings a reviewer checks).
@@ -94,12 +94,12 @@ def render_counts(run: StackRun) -> str:
 
 
 def render(run: StackRun) -> str:
-    provider = next((r for r in run.records if r.type == "pulumi:providers:aws"), None)
     head = [f"Offline preview of stack '{run.stack}' (Pulumi.{run.stack}.yaml) under platform mocks"]
-    if provider is not None:
-        roles = [a.get("roleArn") for a in provider.inputs.get("assumeRoles") or []]
-        head.append(f"Provider {provider.name}: region {provider.inputs.get('region')}, "
-                    f"allowedAccountIds {provider.inputs.get('allowedAccountIds')}, assumes {roles}")
+    for provider in run.by_type("pulumi:providers:aws"):
+        p = decoded_provider_inputs(provider.inputs)
+        roles = [a.get("roleArn") for a in p.get("assumeRoles") or []]
+        head.append(f"Provider {provider.name}: region {p.get('region')}, "
+                    f"allowedAccountIds {p.get('allowedAccountIds')}, assumes {roles}")
     return "\n".join(head + ["", "Resources:", render_tree(run), "", "Counts by type:", render_counts(run),
                              "", "Stack outputs:", json.dumps(run.outputs, indent=2, sort_keys=True)])
 
@@ -108,11 +108,33 @@ def graph_json(run: StackRun) -> dict[str, Any]:
     return {"stack": run.stack, "resources": run.resources(), "outputs": run.outputs}
 
 
-def _policy_report(run: StackRun, config_file: Optional[str]) -> tuple[str, int]:
+def stack_policy_config(run: StackRun) -> dict[str, Any]:
+    """The pack config a stack is checked with: the consumer accounts its products declare (for a
+    dr stack: those of the primary's contract), its regions, and its data-destroy switch."""
+    from stackconfig import parse_settings
+
+    settings = parse_settings(run.config, source=f"Pulumi.{run.stack}.yaml")
+    consumers = {a for p in settings.data_products for a in p.consumers}
+    for ref in run.by_type("pulumi:pulumi:StackReference"):
+        for contract in ((ref.outputs.get("outputs") or {}).get("dataProducts") or {}).values():
+            consumers.update(contract.get("consumers") or [])
+    regions = sorted({settings.region} | ({settings.dr_region} if settings.dr_region else set()))
+    return {
+        "lakeformation-permissions-to-consumers-only": {"consumerAccounts": sorted(consumers)},
+        "aws-provider-region-allowed": {"allowedRegions": regions},
+        "stateful-resources-protected": {"allowDataDestroy": settings.allow_data_destroy},
+    }
+
+
+def policy_report(run: StackRun, config_file: Optional[str] = None):
     from policies.offline import analyze  # imported lazily: the pack is optional for a plain preview
 
-    config = json.loads(Path(config_file).read_text()) if config_file else None
-    report = analyze(run.resources(), config=config)
+    config = json.loads(Path(config_file).read_text()) if config_file else stack_policy_config(run)
+    return analyze(run.resources(), config=config)
+
+
+def _policy_report(run: StackRun, config_file: Optional[str]) -> tuple[str, int]:
+    report = policy_report(run, config_file)
     return report.format(), report.mandatory
 
 

@@ -176,3 +176,16 @@ def _execute(stack: str, cfg: dict[str, str], mocks: PlatformMocks, project_dir:
 
 def fully_qualified(stack: str) -> str:
     return f"{ORG}/{PROJECT}/{stack}"
+
+
+_CACHE: dict[str, StackRun] = {}
+
+
+def shipped_run(stack: str) -> StackRun:
+    """The offline run of a shipped stack, once per process (tests and tools share it)."""
+    if stack not in _CACHE:
+        run = run_stack(stack, stack_outputs={fully_qualified(k): v.outputs for k, v in _CACHE.items()})
+        if not run.ok:
+            raise RuntimeError(run.error)
+        _CACHE[stack] = run
+    return _CACHE[stack]

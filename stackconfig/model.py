@@ -19,6 +19,7 @@ from stackconfig.regions import REGIONS, short_code
 
 ACCOUNT_RE = re.compile(r"\d{12}")
 NAME_RE = r"^[a-z][a-z0-9-]*[a-z0-9]$"
+ACM_ARN = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[\w-]+$"
 
 # Fargate task sizes AWS accepts: cpu units -> allowed memory (MiB).
 FARGATE_SIZES: dict[int, list[int]] = {
@@ -253,7 +254,7 @@ class ServiceSettings(Model):
     min_count: Optional[int] = Field(default=None, ge=0, le=1000)
     max_count: Optional[int] = Field(default=None, ge=1, le=1000)
     container_port: int = Field(default=8080, ge=1, le=65535)
-    certificate_arn: Optional[str] = Field(default=None, pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[\w-]+$")
+    certificate_arn: Optional[str] = Field(default=None, pattern=ACM_ARN)
     allowed_cidrs: list[str] = []
     # lambda
     memory_mb: Optional[int] = Field(default=None, ge=128, le=10240)
@@ -336,8 +337,10 @@ class ConsumedProduct(Model):
 
 
 class DrSettings(Model):
-    """Pilot-light DR. In a primary stack: replication; in a dr stack: what is warm."""
+    """Pilot-light DR. In a primary stack: replication options; in a dr stack: the DR region's
+    ACM certificate for the services' HTTPS listeners (certificates are regional)."""
     replication_time_control: bool = False
+    certificate_arn: Optional[str] = Field(default=None, pattern=ACM_ARN)
     hosted_zone_id: Optional[str] = Field(default=None, pattern=r"^Z[A-Z0-9]{1,31}$")
     domain_name: Optional[str] = None
 
@@ -384,6 +387,14 @@ class StackSettings(Model):
             raise ValueError("drRegion must be in the same partition as aws:region")
         if self.region_role == "dr" and self.primary_stack is None:
             raise ValueError("a dr stack needs primaryStack: <org>/<project>/<stack> of the primary")
+        cert = self.dr.certificate_arn
+        if cert is not None and cert.split(":")[3] != self.region:
+            raise ValueError(f"dr.certificateArn must be an ACM certificate of {self.region} (this stack's region), "
+                             f"got one of {cert.split(':')[3]}")
+        for svc in self.services:
+            if svc.certificate_arn is not None and svc.certificate_arn.split(":")[3] != self.region:
+                raise ValueError(f"service '{svc.name}': certificateArn must be an ACM certificate of {self.region}; "
+                                 "certificates are regional")
         _no_duplicates([p.name for p in self.data_products], "data product")
         _no_duplicates([s.name for s in self.services], "service")
         products = {p.name for p in self.data_products}
@@ -438,10 +449,20 @@ def check_physical_names(s: StackSettings) -> list[tuple[str, str]]:
             naming.prefixed("lambda", bu, env, p.name, "record-processor")
         except naming.NameLimitError as exc:
             problems.append((key, f"{exc}: shorten the data product name or businessUnit"))
+        if p.ingestion.sftp is not None:
+            for j, user in enumerate(p.ingestion.sftp.users):
+                try:
+                    naming.role_name(bu, env, p.name, "sftp", user.name)
+                except naming.NameLimitError as exc:
+                    problems.append((f"dataProducts[{i}].ingestion.sftp.users[{j}].name",
+                                     f"{exc}: shorten the SFTP user name"))
     for i, svc in enumerate(s.services):
         try:
             naming.prefixed("lambda", bu, env, svc.name)
-            naming.role_name(bu, env, svc.name, "task-exec")
+            # DR stacks live in the same account and IAM is global: their roles carry "-dr".
+            naming.role_name(bu, env, svc.name, "task-exec", "dr")
+            for r in regions:
+                naming.physical_name("s3", bu, env, svc.name, "alb-logs", acct, short_code(r))
         except naming.NameLimitError as exc:
             problems.append((f"services[{i}].name", f"{exc}: shorten the service name or businessUnit"))
     return problems

@@ -1,6 +1,7 @@
 """Shared fixtures: offline runs of the shipped stacks under the platform mocks.
 
-Runs are cached per session: each stack is executed once, tests assert on its recorded graph.
+Runs are cached per process (offline.runner.shipped_run): each stack executes once and tests
+assert on its recorded graph.
 """
 
 from __future__ import annotations
@@ -14,19 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from offline.runner import StackRun, run_stack  # noqa: E402
-
-_RUNS: dict[str, StackRun] = {}
-
-
-def stack_run(name: str) -> StackRun:
-    if name not in _RUNS:
-        run = run_stack(name)
-        assert run.ok, run.error
-        _RUNS[name] = run
-    return _RUNS[name]
+from offline.runner import StackRun, shipped_run  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def dev_run() -> StackRun:
-    return stack_run("dev")
+    return shipped_run("dev")

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from offline.mocks import decoded_provider_inputs
 from offline.runner import load_stack_config, run_stack
 from stackconfig.loader import PROJECT
 
@@ -28,8 +29,7 @@ def bare(**changes):
 
 
 def provider_inputs(rec) -> dict:
-    """Providers receive nested config as JSON text (as the engine sends it); decode for asserts."""
-    return {k: json.loads(v) if isinstance(v, str) and v[:1] in "[{" else v for k, v in rec.inputs.items()}
+    return decoded_provider_inputs(rec.inputs)
 
 
 def test_one_explicit_provider_pinned_to_the_bu_account():

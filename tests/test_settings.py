@@ -211,3 +211,18 @@ def test_generated_bad_configs_never_traceback(path, value, drop):
     except SettingsError as exc:
         msg = str(exc)
         assert msg.startswith(f"{SOURCE}: ") and "\n" not in msg and "Traceback" not in msg
+
+
+def test_sftp_user_role_name_limit():
+    long_user = "partner-" + "x" * 50
+    bad = products(lambda ps: ps[0]["ingestion"]["sftp"]["users"][0].update(name=long_user))
+    msg = error_of(cfg_with(dataProducts=bad))
+    assert f"{PROJECT}:dataProducts[0].ingestion.sftp.users[0].name" in msg
+    assert "AWS allows at most 64" in msg and "shorten the SFTP user name" in msg
+
+
+def test_service_log_bucket_name_limit():
+    long = "orders-api-" + "y" * 13
+    bad = services(lambda ss: ss[0].update(name=long))
+    msg = error_of(cfg_with(services=bad, businessUnit="retailgroup1"))
+    assert f"{PROJECT}:services[0].name" in msg and "alb-logs" in msg and "at most 63" in msg

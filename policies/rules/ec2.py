@@ -14,10 +14,13 @@ FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
 OPEN = {"0.0.0.0/0", "::/0"}
 HTTPS = 443
+# FSBP EC2.18's default authorized ports: 443, and 80 for load balancers that only redirect to HTTPS.
+WEB_PORTS = (80, 443)
 
 
 def _https_only(protocol, from_port, to_port) -> bool:
-    return str(protocol) in ("tcp", "6") and number(from_port) == HTTPS and number(to_port) == HTTPS
+    return (str(protocol) in ("tcp", "6") and number(from_port) == number(to_port)
+            and number(from_port) in WEB_PORTS)
 
 
 def open_ingress(resource_type, props) -> list[str]:
@@ -42,7 +45,7 @@ def _no_open_ingress(props, cfg, args):
     for protocol, from_port, to_port in open_ingress(args.resource_type, props):
         if not _https_only(protocol, from_port, to_port):
             yield (f"Ingress from 0.0.0.0/0 or ::/0 on protocol {protocol} ports {from_port}-{to_port}; "
-                   "only tcp 443 may be open to the internet.")
+                   "only tcp 443 (and 80 for HTTPS redirects) may be open to the internet.")
 
 
 def _default_sg_closed(props, cfg, args):
@@ -107,7 +110,7 @@ def _flow_logs(resources, cfg):
 POLICIES = [
     resource_policy(
         name="ec2-no-public-ingress-except-https", service="ec2", control="EC2.18",
-        description="Security groups and ingress rules open to 0.0.0.0/0 or ::/0 allow only tcp/443.",
+        description="Security groups and ingress rules open to 0.0.0.0/0 or ::/0 allow only tcp/443 (and tcp/80 for HTTPS redirects).",
         types=[SECURITY_GROUP, INGRESS_RULE, SG_RULE], check=_no_open_ingress, level=MANDATORY, severity=HIGH,
         remediation="Restrict the source to a CIDR or security group; keep internet ingress to tcp/443 on the ALB."),
     stack_policy(

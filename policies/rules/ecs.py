@@ -9,7 +9,10 @@ from ._base import (ADVISORY, CRITICAL, HIGH, LOW, MANDATORY, MEDIUM, as_json, a
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 SERVICE = "aws:ecs/service:Service"
 CLUSTER = "aws:ecs/cluster:Cluster"
-SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|KEY", re.IGNORECASE)
+# Names that carry credentials. A bare *_KEY is not one (PARTITION_KEY names an attribute), but
+# API/ACCESS/PRIVATE/SECRET keys are.
+SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|(API|ACCESS|PRIVATE|SIGNING|ENCRYPTION)_?KEY",
+                         re.IGNORECASE)
 ROOT_USERS = {"root", "0"}
 
 

@@ -114,9 +114,33 @@ def _every_bucket(setting_types, what, ok=lambda r: True, exempt=lambda bucket, 
     return check
 
 
+LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
+LOG_TARGET_TAG = "ddp:log-target"
+
+
 def _is_log_target(bucket, resources):
+    """A bucket AWS delivers logs into: S3 server access logs or load balancer access logs.
+    AWS log delivery supports only SSE-S3 there, so the CMK rules exempt these buckets."""
     keys = resource_keys(bucket, "bucket", "id")
-    return any(references(r, "targetBucket") & keys for r in of_type(resources, *LOGGING))
+    tags = get(bucket.props, "tags", default={}) or {}
+    if is_map(tags) and LOG_TARGET_TAG in tags:
+        return True
+    if any(references(r, "targetBucket") & keys for r in of_type(resources, *LOGGING)):
+        return True
+    return any({str(get(lb.props, "accessLogs", "bucket", default=""))} & keys for lb in of_type(resources, *LOAD_BALANCERS))
+
+
+def _sse_of_non_log_buckets(resources, cfg):
+    """SSE configurations must use a CMK, except on log-delivery buckets where only AES256 works."""
+    log_keys = set()
+    for bucket in of_type(resources, *BUCKET_TYPES):
+        if _is_log_target(bucket, resources):
+            log_keys |= resource_keys(bucket, "bucket", "id")
+    for sse in of_type(resources, *SSE):
+        if references(sse, "bucket") & log_keys:
+            continue
+        for message in _sse(sse.props, cfg, None):
+            yield message, sse.urn
 
 
 POLICIES = [
@@ -125,10 +149,11 @@ POLICIES = [
         description="S3 public access blocks set all four flags to true.",
         types=[PAB], check=_pab, level=MANDATORY, severity=CRITICAL,
         remediation="Set block_public_acls, block_public_policy, ignore_public_acls and restrict_public_buckets to True."),
-    resource_policy(
+    stack_policy(
         name="s3-bucket-encrypted-with-cmk", service="s3", control="S3.17",
-        description="S3 default encryption uses SSE-KMS with a customer managed key.",
-        types=SSE, check=_sse, level=MANDATORY, severity=HIGH,
+        description="S3 default encryption uses SSE-KMS with a customer managed key "
+                    "(log-delivery target buckets, which AWS allows only SSE-S3, are exempt).",
+        applies_to=SSE, check=_sse_of_non_log_buckets, level=MANDATORY, severity=HIGH,
         remediation="Use sse_algorithm='aws:kms' and kms_master_key_id=<CMK arn>, with bucket_key_enabled=True."),
     resource_policy(
         name="s3-bucket-policy-denies-insecure-transport", service="s3", control="S3.5",
@@ -179,7 +204,7 @@ POLICIES = [
         description="Every S3 bucket has a server-side encryption configuration using SSE-KMS with a CMK.",
         applies_to=BUCKET_TYPES, level=MANDATORY, severity=HIGH,
         check=_every_bucket(SSE, "SSE-KMS encryption configuration with a customer managed key",
-                            ok=lambda r: not list(_sse(r.props, {}, None))),
+                            ok=lambda r: not list(_sse(r.props, {}, None)), exempt=_is_log_target),
         remediation="Create an aws.s3.BucketServerSideEncryptionConfiguration with aws:kms and a CMK."),
     stack_policy(
         name="s3-bucket-has-versioning", service="s3", control="S3.14",

@@ -192,8 +192,10 @@ def test_container_definition_is_hardened(svc: Built):
         {"name": "EVENT_BUS_NAME", "value": "retail-dev-orders"},
         {"name": "EVENT_SOURCE", "value": "retail.orders-api"},
         {"name": "PARTITION_KEY", "value": "orderId"},
+        {"name": "PARTITION_KEY_TYPE", "value": "S"},
         {"name": "PORT", "value": "8080"},
         {"name": "SORT_KEY", "value": "lineId"},
+        {"name": "SORT_KEY_TYPE", "value": "S"},
         {"name": "TABLE_NAME", "value": "retail-dev-orders-ods"},
     ]
     assert c["secrets"] == []
@@ -449,7 +451,7 @@ def test_fargate_without_dax():
     assert service.inputs["networkConfiguration"]["securityGroups"] == [built.one(T_SG, "orders-api-task-sg").id]
     [c] = json.loads(built.one(T_TASK).inputs["containerDefinitions"])
     names = [e["name"] for e in c["environment"]]
-    assert names == ["EVENT_BUS_NAME", "EVENT_SOURCE", "PARTITION_KEY", "PORT", "TABLE_NAME"]
+    assert names == ["EVENT_BUS_NAME", "EVENT_SOURCE", "PARTITION_KEY", "PARTITION_KEY_TYPE", "PORT", "TABLE_NAME"]
     sids = [s["Sid"] for s in built.policy("orders-api-task-policy")["Statement"]]
     assert sids == ["OdsItems", "OdsIndexes", "PublishEvents", "StoreKey"]
 
@@ -524,7 +526,7 @@ def test_lambda_function(fn: Built):
     assert f["kmsKeyArn"] == key_arn
     assert f["environment"] == {"variables": {
         "TABLE_NAME": "retail-dev-orders-ods", "PARTITION_KEY": "orderId", "SORT_KEY": "lineId",
-        "EVENT_BUS_NAME": "retail-dev-orders", "EVENT_SOURCE": "retail.orders-api", "DAX_ENDPOINT": DAX_ENDPOINT}}
+        "PARTITION_KEY_TYPE": "S", "SORT_KEY_TYPE": "S", "EVENT_BUS_NAME": "retail-dev-orders", "EVENT_SOURCE": "retail.orders-api", "DAX_ENDPOINT": DAX_ENDPOINT}}
     assert f["loggingConfig"] == {"logFormat": "JSON", "logGroup": "/ddp/retail-dev/services/order-events/app",
                                   "applicationLogLevel": "INFO", "systemLogLevel": "WARN"}
     assert f["vpcConfig"] == {"subnetIds": PRIVATE, "securityGroupIds": [fn.one(T_SG).id, CLIENT_SG]}

@@ -1,0 +1,146 @@
+"""Whole stacks offline: dev, the dr pilot light and the marketing consumer, chained by their outputs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from offline.runner import shipped_run as stack_run
+from offline import preview
+from offline.runner import load_stack_config, run_stack
+from stackconfig.loader import PROJECT
+
+DEV_REF = "organization/data-delivery-platform/dev"
+STACKS = ("dev", "dr", "marketing")
+
+
+def providers(run):
+    return {f"{p.urn}::{p.id}": p for p in run.by_type("pulumi:providers:aws")}
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_every_aws_resource_uses_an_explicit_provider_pinned_to_the_bu_account(name):
+    run = stack_run(name)
+    provs = providers(run)
+    account = json.loads(load_stack_config(name)[f"{PROJECT}:account"])["id"]
+    for p in provs.values():
+        assert json.loads(p.inputs["allowedAccountIds"]) == [account]
+    aws = [r for r in run.records if r.custom and r.type.startswith("aws:")]
+    assert aws, "stack declares no AWS resources"
+    unbound = [r.name for r in aws if r.provider not in provs]
+    assert unbound == []
+
+
+def test_dev_uses_a_second_provider_for_the_dr_region_only_for_replicas():
+    run = stack_run("dev")
+    provs = providers(run)
+    regions = {ref: p.inputs["region"] for ref, p in provs.items()}
+    assert sorted(regions.values()) == ["us-east-1", "us-west-2"]
+    in_dr = {r.type for r in run.records if r.custom and regions.get(r.provider) == "us-west-2"}
+    assert "aws:dynamodb/tableReplica:TableReplica" in in_dr and "aws:s3/bucket:Bucket" in in_dr
+    assert "aws:ecs/service:Service" not in in_dr
+
+
+def test_dev_replicates_every_zone_to_encrypted_dr_buckets():
+    run = stack_run("dev")
+    configs = run.by_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
+    assert len(configs) == 3
+    dr_key = run.one("aws:kms/key:Key", "orders-dr-dr-key").outputs["arn"]
+    assert ":us-west-2:" in dr_key
+    for cfg in configs:
+        rule = cfg.inputs["rules"][0]
+        assert rule["status"] == "Enabled"
+        assert rule["deleteMarkerReplication"] == {"status": "Enabled"}
+        assert rule["destination"]["encryptionConfiguration"] == {"replicaKmsKeyId": dr_key}
+        assert rule["destination"]["bucket"].endswith("-usw2")
+        assert rule["sourceSelectionCriteria"]["sseKmsEncryptedObjects"] == {"status": "Enabled"}
+    replica = run.by_type("aws:dynamodb/tableReplica:TableReplica")[0]
+    assert replica.inputs["pointInTimeRecovery"] is True and replica.inputs["kmsKeyArn"] == dr_key
+    assert replica.protect is True
+    contract = run.outputs["dataProducts"]["orders"]["dr"]
+    assert contract["region"] == "us-west-2" and set(contract["buckets"]) == {"raw", "curated", "reportable"}
+
+
+def test_replication_role_is_least_privilege():
+    run = stack_run("dev")
+    policy = json.loads(run.one("aws:iam/rolePolicy:RolePolicy", "orders-dr-replication-policy").inputs["policy"])
+    actions = {a for st in policy["Statement"] for a in st["Action"]}
+    assert "s3:*" not in actions and "*" not in actions
+    resources = {r for st in policy["Statement"] for r in st["Resource"]}
+    assert "*" not in resources
+
+
+def test_dr_stack_is_a_pilot_light_built_from_the_primary_contract():
+    run = stack_run("dr")
+    ref = run.by_type("pulumi:pulumi:StackReference")
+    assert [r.outputs["name"] for r in ref] == [DEV_REF]
+    for svc in run.by_type("aws:ecs/service:Service"):
+        assert svc.inputs["desiredCount"] == 0
+    assert run.by_type("aws:ecs/service:Service"), "the Fargate service should exist at zero"
+    dbs = [d.inputs["name"] for d in run.by_type("aws:glue/catalogDatabase:CatalogDatabase")]
+    assert dbs == [stack_run("dev").outputs["dataProducts"]["orders"]["catalogDatabase"]]
+    crawlers = run.by_type("aws:glue/crawler:Crawler")
+    replica_buckets = stack_run("dev").outputs["dataProducts"]["orders"]["dr"]["buckets"]
+    assert sorted(c.inputs["s3Targets"][0]["path"] for c in crawlers) == sorted(
+        f"s3://{replica_buckets[z]['name']}/" for z in ("curated", "reportable"))
+    lf = run.by_type("aws:lakeformation/resource:Resource")
+    assert len(lf) == 2 and all(r.inputs["useServiceLinkedRole"] is False for r in lf)
+    grants = {p.inputs["principal"] for p in run.by_type("aws:lakeformation/permissions:Permissions")}
+    assert "222222222222" in grants
+    vpc = run.by_type("awsx:ec2:Vpc")[0]
+    assert vpc.inputs["natGateways"] == {"strategy": "Single"}
+    assert not run.by_type("aws:dax/cluster:Cluster")
+
+
+def test_marketing_consumes_only_what_retail_granted():
+    run = stack_run("marketing")
+    link = run.by_type("aws:glue/catalogDatabase:CatalogDatabase")[0].inputs
+    dev_orders = stack_run("dev").outputs["dataProducts"]["orders"]
+    assert link["targetDatabase"] == {"catalogId": "111111111111", "databaseName": dev_orders["catalogDatabase"],
+                                      "region": "us-east-1"}
+    perms = run.by_type("aws:lakeformation/permissions:Permissions")
+    select = [p.inputs for p in perms if "SELECT" in p.inputs["permissions"]]
+    assert len(select) == 1 and select[0]["table"]["catalogId"] == "111111111111"
+    allow = run.by_type("aws:cloudwatch/eventPermission:EventPermission")[0].inputs
+    assert allow["principal"] == "111111111111" and allow["eventBusName"] == "default"
+    rule = json.loads(run.by_type("aws:cloudwatch/eventRule:EventRule")[0].inputs["eventPattern"])
+    assert rule == {"account": ["111111111111"], "source": [dev_orders["eventSource"]]}
+    assert set(run.outputs["consumes"]) == {f"{DEV_REF}:orders"}
+
+
+def test_producer_forwards_events_to_granted_consumers_only():
+    run = stack_run("dev")
+    targets = [t.inputs["arn"] for t in run.by_type("aws:cloudwatch/eventTarget:EventTarget")
+               if ":event-bus/default" in t.inputs["arn"]]
+    assert targets == ["arn:aws:events:us-east-1:222222222222:event-bus/default"]
+
+
+def test_an_ungranted_consumer_is_refused_with_the_producer_and_the_missing_grant():
+    cfg = load_stack_config("marketing")
+    cfg[f"{PROJECT}:account"] = json.dumps({"id": "333333333333", "deployRole": "PlatformDeployer"})
+    run = run_stack("marketing", config=cfg, stack_outputs={DEV_REF: stack_run("dev").outputs})
+    assert not run.ok
+    assert run.error.startswith("Pulumi.marketing.yaml: data-delivery-platform:consumes[0]: producer stack "
+                                f"{DEV_REF} has not granted account 333333333333 access to data product 'orders'")
+
+
+def test_preview_cli_prints_tree_and_writes_json(tmp_path, capsys):
+    out = tmp_path / "dev.json"
+    assert preview.main(["dev", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "Provider retail-dev-us-east-1: region us-east-1, allowedAccountIds" in text
+    assert "ddp:index:DataProduct orders" in text and "Counts by type:" in text
+    graph = json.loads(out.read_text())
+    assert {"type", "name", "parent", "provider", "inputs", "outputs"} <= set(graph["resources"][0])
+    assert graph["outputs"]["dataProducts"]["orders"]["name"] == "orders"
+
+
+def test_preview_cli_bad_stack_file_is_one_line_and_exit_2(tmp_path, capsys):
+    bad = tmp_path / "Pulumi.broken.yaml"
+    bad.write_text((tmp_path / "x").as_posix() and
+                   "config:\n  aws:region: us-east-1\n  data-delivery-platform:businessUnit: Retail!\n")
+    assert preview.main([str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0
+    assert err.startswith("error: Pulumi.broken.yaml: data-delivery-platform:businessUnit: String should match pattern")
