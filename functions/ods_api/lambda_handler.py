@@ -1,4 +1,9 @@
-"""API Gateway HTTP API (payload format 2.0) adapter for app.handle.
+"""Lambda adapter for app.handle: API Gateway HTTP API (payload format 2.0) requests, or
+EventBridge events when the service is subscribed to its data product's bus (trigger: events).
+
+An event's ``detail.item`` (or ``detail`` itself) must carry the key attributes; it is applied
+through the same validated PUT as an HTTP request, so it is stored and re-published once.
+A bad event raises, so EventBridge retries and then dead-letters it (nothing is lost silently).
 
 Handler: ``lambda_handler.handler``. Configuration: see app.py.
 """
@@ -8,6 +13,7 @@ import base64
 import binascii
 import json
 from typing import Any
+from urllib.parse import quote
 
 import app
 
@@ -22,7 +28,34 @@ def _path(event: dict) -> str:
     return path
 
 
+class InvalidEvent(ValueError):
+    """An EventBridge event this service cannot apply; raised so it goes to the DLQ."""
+
+
+def _from_eventbridge(event: dict) -> dict:
+    detail = event.get("detail")
+    if not isinstance(detail, dict):
+        raise InvalidEvent(f"event {event.get('id')}: detail must be an object")
+    item = detail.get("item", detail)
+    if not isinstance(item, dict):
+        raise InvalidEvent(f"event {event.get('id')}: detail.item must be an object")
+    config = app.load_config()
+    keys = [config.partition_key] + ([config.sort_key] if config.sort_key else [])
+    missing = [k for k in keys if item.get(k) in (None, "")]
+    if missing:
+        raise InvalidEvent(f"event {event.get('id')}: missing key attribute(s) {', '.join(missing)}")
+    path = "/items/" + "/".join(quote(str(item[k]), safe="") for k in keys)
+    status, payload = app.handle("PUT", path, json.dumps(item), {"content-type": "application/json"})
+    if status >= 400:
+        if status < 500:
+            raise InvalidEvent(f"event {event.get('id')}: {payload.get('message')}")
+        raise RuntimeError(f"event {event.get('id')}: {payload.get('message')}")
+    return {"applied": True, "eventId": payload.get("eventId"), "sourceEventId": event.get("id")}
+
+
 def handler(event: dict, context: Any = None) -> dict:
+    if "detail-type" in event and "requestContext" not in event:
+        return _from_eventbridge(event)
     http = (event.get("requestContext") or {}).get("http") or {}
     method = http.get("method") or "GET"
     body = event.get("body")

@@ -2,6 +2,7 @@
 import base64
 import http.client
 import json
+import re
 import sys
 import threading
 import types
@@ -207,6 +208,27 @@ def test_lambda_handler_round_trip(env):
     assert lam.handler(http_api_event("GET", "/items/zzz"), None)["statusCode"] == 404
     assert len(captured(env["queue"])) == 1
     assert [i["orderId"] for i in table_items()] == ["o7"]
+
+
+def eventbridge_event(detail, event_id="evt-1"):
+    return {"version": "0", "id": event_id, "detail-type": "OrderPlaced", "source": "retail.pos",
+            "account": "111111111111", "region": "us-east-1", "time": "2026-11-26T10:00:00Z",
+            "resources": [], "detail": detail}
+
+
+def test_lambda_handler_applies_eventbridge_events_once_and_rejects_bad_ones(env):
+    lam = load_function("ods_api", "lambda_handler")
+    result = lam.handler(eventbridge_event({"item": {"orderId": "o-20", "status": "PAID"}}), None)
+    assert result["applied"] is True and result["sourceEventId"] == "evt-1"
+    assert lam.handler(eventbridge_event({"orderId": "o-21", "status": "NEW"}, "evt-2"), None)["applied"]
+    for bad, reason in [({"status": "NO-KEY"}, "missing key attribute(s) orderId"),
+                        ({"item": "text"}, "detail.item must be an object"),
+                        ({"item": {"orderId": "o-22", "_internal": 1}}, "reserved")]:
+        with pytest.raises(lam.InvalidEvent, match=re.escape(reason)):
+            lam.handler(eventbridge_event(bad, "evt-bad"), None)
+    assert sorted(i["orderId"] for i in table_items()) == ["o-20", "o-21"]
+    events = captured(env["queue"])
+    assert len(events) == 2 and {e["detail"]["keys"]["orderId"] for e in events} == {"o-20", "o-21"}
 
 
 # --- HTTP server -----------------------------------------------------------------------
