@@ -13,7 +13,8 @@ import pulumi
 from components.account import account_provider, deploy_role_arn
 from components.context import NetworkRefs, ServedStore, StackContext
 from components.data_product import DataProduct, DataProductArgs, lake_formation_settings
-from components.dr_replication import DrReplication, DrReplicationArgs
+from components.dns import FailoverEndpoint, FailoverEndpointArgs
+from components.dr_replication import DrReplication, DrReplicationArgs, ecr_replication
 from components.network import Network, NetworkArgs
 from components.operational_service import OperationalService, OperationalServiceArgs
 from components.pilot_light import PilotLightProduct, PilotLightProductArgs
@@ -41,8 +42,14 @@ lake_formation = lake_formation_settings(f"{settings.prefix}-lakeformation", sta
 
 
 def service(s: ServiceSettings, store: ServedStore, *, pilot_light: bool) -> OperationalService:
-    return OperationalService(s.name, OperationalServiceArgs(
+    svc = OperationalService(s.name, OperationalServiceArgs(
         service=s, stack=stack, network=net, store=store, pilot_light=pilot_light), scope)
+    if settings.dr.hosted_zone_id and s.runtime == "fargate":
+        FailoverEndpoint(f"{s.name}-dns", FailoverEndpointArgs(
+            zone_id=settings.dr.hosted_zone_id, record_name=f"{s.name}.{settings.dr.domain_name}",
+            role="SECONDARY" if pilot_light else "PRIMARY",
+            lb_dns_name=svc.load_balancer.dns_name, lb_zone_id=svc.load_balancer.zone_id), scope)
+    return svc
 
 
 def primary() -> None:
@@ -53,6 +60,8 @@ def primary() -> None:
                 for s in settings.services}
     dr_provider = (account_provider(settings, region=settings.dr_region)
                    if settings.dr_region and settings.data_products else None)
+    if dr_provider is not None and any(s.build_image for s in settings.services):
+        ecr_replication(f"{settings.prefix}-ecr-replication", stack, f"{settings.prefix}/", scope)
     contracts = {}
     for p in settings.data_products:
         product, store = products[p.name], products[p.name].served_store()
@@ -70,10 +79,11 @@ def primary() -> None:
             extra["dr"] = replication.contract
         contracts[p.name] = pulumi.Output.all(product.contract, extra).apply(lambda v: {**v[0], **v[1]})
     pulumi.export("dataProducts", contracts)
-    pulumi.export("services", {name: {"endpoint": svc.endpoint,
-                                      "settings": next(s for s in settings.services if s.name == name)
-                                      .model_dump(by_alias=True, mode="json")}
-                               for name, svc in services.items()})
+    pulumi.export("services", {
+        s.name: {"endpoint": services[s.name].endpoint, "settings": s.model_dump(by_alias=True, mode="json"),
+                 "image": {"repository": services[s.name].repository.name, "tag": services[s.name].image_tag}
+                 if s.build_image else None}
+        for s in settings.services})
 
     consumed = {}
     for i, use in enumerate(settings.consumes):
@@ -101,6 +111,10 @@ def dr() -> None:
     services = {}
     for name, entry in (upstream["services"] or {}).items():
         s = ServiceSettings.model_validate(entry["settings"])
+        if s.build_image:  # the primary's ECR replication put the same image into this region
+            registry = f"{settings.account.id}.dkr.ecr.{settings.region}.amazonaws.com"
+            s = s.model_copy(update={"build_image": False,
+                                     "image": f"{registry}/{entry['image']['repository']}:{entry['image']['tag']}"})
         if s.runtime == "fargate":
             if settings.dr.certificate_arn is None:
                 raise SettingsError(f"{stack_file}: {PROJECT}:dr.certificateArn: required, the primary runs Fargate "

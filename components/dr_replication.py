@@ -166,3 +166,20 @@ class DrReplication(pulumi.ComponentResource):
             table=self.replica_table.arn,
         ).apply(lambda v: {"region": dr, "keyArn": v["key"], "buckets": v["buckets"], "odsTableArn": v["table"]})
         self.register_outputs({"contract": self.contract})
+
+
+def ecr_replication(name: str, stack: StackContext, repository_prefix: str,
+                    opts: pulumi.ResourceOptions) -> aws.ecr.ReplicationConfiguration:
+    """Registry-level replication of this stack's repositories (by prefix) into the DR region,
+    so the DR services pull the very images the primary runs. One per account and registry."""
+    assert stack.dr_region is not None
+    return aws.ecr.ReplicationConfiguration(
+        name,
+        replication_configuration=aws.ecr.ReplicationConfigurationReplicationConfigurationArgs(rules=[
+            aws.ecr.ReplicationConfigurationReplicationConfigurationRuleArgs(
+                destinations=[aws.ecr.ReplicationConfigurationReplicationConfigurationRuleDestinationArgs(
+                    region=stack.dr_region, registry_id=stack.account_id)],
+                repository_filters=[aws.ecr.ReplicationConfigurationReplicationConfigurationRuleRepositoryFilterArgs(
+                    filter=repository_prefix, filter_type="PREFIX_MATCH")],
+            )]),
+        opts=opts)

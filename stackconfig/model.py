@@ -342,7 +342,14 @@ class DrSettings(Model):
     replication_time_control: bool = False
     certificate_arn: Optional[str] = Field(default=None, pattern=ACM_ARN)
     hosted_zone_id: Optional[str] = Field(default=None, pattern=r"^Z[A-Z0-9]{1,31}$")
-    domain_name: Optional[str] = None
+    domain_name: Optional[str] = Field(default=None, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+    @model_validator(mode="after")
+    def _dns(self) -> "DrSettings":
+        if (self.hosted_zone_id is None) != (self.domain_name is None):
+            raise ValueError("give hostedZoneId and domainName together (Route 53 failover records "
+                             "<service>.<domainName> are created in that zone)")
+        return self
 
 
 class StackSettings(Model):

@@ -144,3 +144,33 @@ def test_preview_cli_bad_stack_file_is_one_line_and_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0
     assert err.startswith("error: Pulumi.broken.yaml: data-delivery-platform:businessUnit: String should match pattern")
+
+
+def test_failover_records_primary_in_dev_secondary_in_dr_each_health_checked():
+    for name, role, ident in (("dev", "PRIMARY", "primary"), ("dr", "SECONDARY", "dr")):
+        run = stack_run(name)
+        [record] = run.by_type("aws:route53/record:Record")
+        [check] = run.by_type("aws:route53/healthCheck:HealthCheck")
+        lb = run.by_type("aws:lb/loadBalancer:LoadBalancer")[0]
+        assert record.inputs["name"] == "orders-api.retail.example.com"
+        assert record.inputs["setIdentifier"] == ident
+        assert record.inputs["failoverRoutingPolicies"] == [{"type": role}]
+        assert record.inputs["healthCheckId"] == check.id
+        assert record.inputs["aliases"] == [{"name": lb.outputs["dnsName"], "zoneId": lb.outputs["zoneId"],
+                                             "evaluateTargetHealth": True}]
+        assert (check.inputs["type"], check.inputs["resourcePath"], check.inputs["fqdn"]) == (
+            "HTTPS", "/health", lb.outputs["dnsName"])
+
+
+def test_built_images_are_replicated_and_the_dr_service_runs_the_replica():
+    dev = stack_run("dev")
+    [repl] = dev.by_type("aws:ecr/replicationConfiguration:ReplicationConfiguration")
+    rule = repl.inputs["replicationConfiguration"]["rules"][0]
+    assert rule["destinations"] == [{"region": "us-west-2", "registryId": "111111111111"}]
+    assert rule["repositoryFilters"] == [{"filter": "retail-dev/", "filterType": "PREFIX_MATCH"}]
+    image = dev.outputs["services"]["orders-api"]["image"]
+    dr = stack_run("dr")
+    assert not dr.by_type("aws:ecr/repository:Repository"), "DR must not create the repository replication fills"
+    [task] = dr.by_type("aws:ecs/taskDefinition:TaskDefinition")
+    container = json.loads(task.inputs["containerDefinitions"])[0]
+    assert container["image"] == (f"111111111111.dkr.ecr.us-west-2.amazonaws.com/{image['repository']}:{image['tag']}")
