@@ -11,7 +11,7 @@ import pulumi_aws as aws
 from components import blueprint, iam, naming
 from components.context import StackContext
 from components.kms import customer_key
-from components.storage import secure_bucket
+from components.storage import BucketLifecycle, secure_bucket
 from stackconfig.regions import short_code
 
 REPLICATED_ZONES = naming.ZONES
@@ -71,17 +71,39 @@ class DrReplication(pulumi.ComponentResource):
             description=f"{s.prefix} {args.product} replicas in {dr}",
             alias=f"alias/{s.prefix}/{args.product}-dr",
             partition=s.partition, account_id=s.account_id,
+            # The DR stack's product event bus and its archive encrypt with this key.
+            service_statements=[iam.key_service_statement("events.amazonaws.com", s.partition, s.account_id,
+                                                          sid="EventBridge")],
             allow_data_destroy=s.allow_data_destroy, tags=tags, opts=in_dr,
+        )
+
+        replica_names = {z: naming.bucket_name(s.business_unit, s.environment, args.product, z, s.account_id,
+                                               short_code(dr)) for z in REPLICATED_ZONES}
+        log_name = naming.bucket_name(s.business_unit, s.environment, args.product, "logs", s.account_id,
+                                      short_code(dr))
+        self.log_bucket = secure_bucket(
+            f"{name}-logs-replica",
+            bucket_name=log_name,
+            kms_key_arn=None,  # S3 server access logs: SSE-S3 only
+            allow_data_destroy=s.allow_data_destroy,
+            tags={**tags, "zone": "logs"},
+            lifecycle=BucketLifecycle(expiration_days=365),
+            extra_statements=[iam.statement(
+                ["s3:PutObject"], [f"arn:{s.partition}:s3:::{log_name}/*"],
+                sid="S3ServerAccessLogs", principal={"Service": "logging.s3.amazonaws.com"},
+                condition={"StringEquals": {"aws:SourceAccount": s.account_id},
+                           "ArnLike": {"aws:SourceArn": [f"arn:{s.partition}:s3:::{n}" for n in replica_names.values()]}})],
+            opts=in_dr,
         )
 
         self.replicas = {
             zone: secure_bucket(
                 f"{name}-{zone}-replica",
-                bucket_name=naming.bucket_name(s.business_unit, s.environment, args.product, zone, s.account_id,
-                                               short_code(dr)),
+                bucket_name=replica_names[zone],
                 kms_key_arn=self.dr_key.arn,
                 allow_data_destroy=s.allow_data_destroy,
                 tags={**tags, "zone": zone},
+                log_bucket=self.log_bucket.name,
                 opts=in_dr,
             )
             for zone in REPLICATED_ZONES

@@ -132,5 +132,10 @@ class PilotLightProduct(pulumi.ComponentResource):
                                                              wildcard=True),
                 opts=grant_opts)
 
-        self.bus = aws.cloudwatch.EventBus(f"{name}-bus", name=c["eventBusName"], opts=child)
+        self.bus = aws.cloudwatch.EventBus(f"{name}-bus", name=c["eventBusName"], kms_key_identifier=key_arn,
+                                           description=f"Events of {product} (DR)", opts=child)
+        # Events published in DR during a failover can be replayed into the primary at failback.
+        aws.cloudwatch.EventArchive(f"{name}-archive", event_source_arn=self.bus.arn, retention_days=30,
+                                    kms_key_identifier=key_arn, description=f"{product} events published in DR",
+                                    opts=child)
         self.register_outputs({"catalog_database": self.database.name, "event_bus_arn": self.bus.arn})

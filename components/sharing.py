@@ -17,6 +17,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from components import iam
 from components.context import StackContext
+from components.kms import customer_key
 
 
 def read_contract(ref: pulumi.StackReference, *names: str) -> dict[str, Any]:
@@ -167,7 +168,19 @@ class ConsumedDataProduct(pulumi.ComponentResource):
                                                          wildcard=True),
             opts=grant)
 
-        self.inbox = aws.cloudwatch.EventBus(f"{name}-inbox", name=f"{s.prefix}-{c['name']}-inbox", opts=child)
+        self.key = customer_key(
+            f"{name}-key", description=f"{s.prefix} inbox for {args.producer_stack} {c['name']}",
+            alias=f"alias/{s.prefix}/{c['name']}-inbox", partition=s.partition, account_id=s.account_id,
+            service_statements=[iam.key_service_statement("events.amazonaws.com", s.partition, s.account_id,
+                                                          sid="EventBridge"),
+                                iam.key_service_statement("sqs.amazonaws.com", s.partition, s.account_id, sid="SQS")],
+            allow_data_destroy=s.allow_data_destroy, opts=child)
+        self.inbox = aws.cloudwatch.EventBus(f"{name}-inbox", name=f"{s.prefix}-{c['name']}-inbox",
+                                             kms_key_identifier=self.key.arn, opts=child)
+        aws.cloudwatch.EventArchive(f"{name}-inbox-archive", event_source_arn=self.inbox.arn, retention_days=30,
+                                    kms_key_identifier=self.key.arn, opts=child)
+        dlq = aws.sqs.Queue(f"{name}-inbox-dlq", kms_master_key_id=self.key.arn, message_retention_seconds=1209600,
+                            opts=child)
         aws.cloudwatch.EventPermission(
             f"{name}-producer-may-put", principal=producer, statement_id=f"{c['name']}-from-{producer}",
             action="events:PutEvents", event_bus_name="default", opts=child)
@@ -179,7 +192,15 @@ class ConsumedDataProduct(pulumi.ComponentResource):
             f"{name}-from-producer", event_bus_name="default",
             event_pattern=json.dumps({"account": [producer], "source": [c["eventSource"]]}), opts=child)
         aws.cloudwatch.EventTarget(f"{name}-to-inbox", rule=rule.name, event_bus_name="default", arn=self.inbox.arn,
-                                   role_arn=route_role.arn, opts=child)
+                                   role_arn=route_role.arn,
+                                   dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=dlq.arn),
+                                   opts=child)
+        aws.sqs.QueuePolicy(
+            f"{name}-inbox-dlq-policy", queue_url=dlq.url,
+            policy=iam.document(iam.statement(
+                ["sqs:SendMessage"], [dlq.arn], principal={"Service": "events.amazonaws.com"},
+                condition={"ArnEquals": {"aws:SourceArn": rule.arn}})),
+            opts=child)
 
         self.contract = pulumi.Output.all(link=self.link.name, role=self.analyst.arn, inbox=self.inbox.arn).apply(
             lambda v: {"producerStack": args.producer_stack, "dataProduct": c["name"], "resourceLink": v["link"],

@@ -18,9 +18,18 @@ from components import blueprint, iam
 
 @dataclass(frozen=True, kw_only=True)
 class BucketLifecycle:
+    """noncurrent_ia_days: 30; noncurrent_expiration_days: 90; abort_incomplete_upload_days: 7;
+    expiration_days: None (current objects kept; set it for log buckets)."""
     noncurrent_ia_days: int = 30
     noncurrent_expiration_days: int = 90
     abort_incomplete_upload_days: int = 7
+    expiration_days: Optional[int] = None
+
+    def __post_init__(self) -> None:
+        if self.noncurrent_expiration_days <= self.noncurrent_ia_days:
+            raise ValueError("noncurrent versions must expire after they move to STANDARD_IA")
+        if self.expiration_days is not None and self.expiration_days < 1:
+            raise ValueError("expiration_days must be at least 1")
 
 
 @dataclass
@@ -43,7 +52,7 @@ def secure_bucket(
     name: str,
     *,
     bucket_name: str,
-    kms_key_arn: pulumi.Input[str],
+    kms_key_arn: Optional[pulumi.Input[str]],
     allow_data_destroy: bool,
     tags: dict[str, str],
     lifecycle: BucketLifecycle = BucketLifecycle(),
@@ -52,6 +61,10 @@ def secure_bucket(
     extra_statements: Sequence[dict] = (),
     opts: pulumi.ResourceOptions,
 ) -> SecureBucket:
+    """kms_key_arn None means SSE-S3, for log-delivery targets only (AWS log delivery cannot write
+    to SSE-KMS buckets); such buckets are tagged `ddp:log-target` so the policy pack knows."""
+    if kms_key_arn is None:
+        tags = {**tags, "ddp:log-target": "s3-access-logs"}
     bucket = aws.s3.Bucket(name, bucket=bucket_name, force_destroy=False, tags=tags,
                            opts=blueprint.stateful(allow_data_destroy, opts))
     child = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[bucket]))
@@ -61,12 +74,15 @@ def secure_bucket(
     ownership = aws.s3.BucketOwnershipControls(
         f"{name}-ownership", bucket=bucket.id,
         rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=child)
+    by_default = (
+        aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(sse_algorithm="AES256")
+        if kms_key_arn is None else
+        aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+            sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn))
     sse = aws.s3.BucketServerSideEncryptionConfiguration(
         f"{name}-sse", bucket=bucket.id,
         rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-            apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn),
-            bucket_key_enabled=True)],
+            apply_server_side_encryption_by_default=by_default, bucket_key_enabled=kms_key_arn is not None)],
         opts=child)
     versioning = aws.s3.BucketVersioning(
         f"{name}-versioning", bucket=bucket.id,
@@ -90,7 +106,11 @@ def secure_bucket(
                     noncurrent_days=lifecycle.noncurrent_ia_days, storage_class="STANDARD_IA")],
                 noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
                     noncurrent_days=lifecycle.noncurrent_expiration_days)),
-        ],
+        ] + ([aws.s3.BucketLifecycleConfigurationRuleArgs(
+                id="expire-objects", status="Enabled",
+                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=lifecycle.expiration_days))]
+             if lifecycle.expiration_days is not None else []),
         opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[bucket, versioning])))
     children: list[pulumi.Resource] = [pab, ownership, sse, versioning, policy, rules]
     if log_bucket is not None:

@@ -445,10 +445,9 @@ def check_physical_names(s: StackSettings) -> list[tuple[str, str]]:
     for i, p in enumerate(s.data_products):
         key = f"dataProducts[{i}].name"
         try:
-            for zone in naming.ZONES:
+            for zone in (*naming.ZONES, "logs"):
                 for r in regions:
                     naming.bucket_name(bu, env, p.name, zone, acct, short_code(r))
-            naming.bucket_name(bu, env, p.name, "logs", acct, short_code(s.region))
             naming.table_name(bu, env, p.name)
             naming.glue_database_name(bu, env, p.name)
             naming.role_name(bu, env, p.name, "lakeformation")

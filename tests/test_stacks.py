@@ -174,3 +174,34 @@ def test_built_images_are_replicated_and_the_dr_service_runs_the_replica():
     [task] = dr.by_type("aws:ecs/taskDefinition:TaskDefinition")
     container = json.loads(task.inputs["containerDefinitions"])[0]
     assert container["image"] == (f"111111111111.dkr.ecr.us-west-2.amazonaws.com/{image['repository']}:{image['tag']}")
+
+
+def test_replicas_log_to_an_sse_s3_log_bucket_in_the_dr_region():
+    run = stack_run("dev")
+    logs = run.one("aws:s3/bucket:Bucket", "orders-dr-logs-replica")
+    assert logs.inputs["bucket"] == "retail-dev-orders-logs-111111111111-usw2"
+    assert logs.inputs["tags"]["ddp:log-target"] == "s3-access-logs"
+    sse = run.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                  "orders-dr-logs-replica-sse").inputs
+    assert sse["rules"][0]["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
+    targets = {r.inputs["bucket"]: r.inputs["targetBucket"] for r in run.by_type("aws:s3/bucketLogging:BucketLogging")
+               if r.inputs["targetBucket"] == logs.inputs["bucket"]}
+    assert sorted(targets) == sorted(f"retail-dev-orders-{z}-111111111111-usw2" for z in ("raw", "curated", "reportable"))
+    policy = json.loads(run.one("aws:s3/bucketPolicy:BucketPolicy", "orders-dr-logs-replica-policy").inputs["policy"])
+    writer = [s for s in policy["Statement"] if s.get("Principal") == {"Service": "logging.s3.amazonaws.com"}][0]
+    assert writer["Resource"] == ["arn:aws:s3:::retail-dev-orders-logs-111111111111-usw2/*"]
+
+
+def test_dr_and_consumer_buses_are_encrypted_and_archived():
+    dr = stack_run("dr")
+    dr_key = stack_run("dev").outputs["dataProducts"]["orders"]["dr"]["keyArn"]
+    [bus] = dr.by_type("aws:cloudwatch/eventBus:EventBus")
+    [archive] = dr.by_type("aws:cloudwatch/eventArchive:EventArchive")
+    assert bus.inputs["kmsKeyIdentifier"] == dr_key and archive.inputs["kmsKeyIdentifier"] == dr_key
+    mk = stack_run("marketing")
+    [inbox] = mk.by_type("aws:cloudwatch/eventBus:EventBus")
+    key = mk.by_type("aws:kms/key:Key")
+    assert inbox.inputs["kmsKeyIdentifier"] in {k.outputs["arn"] for k in key}
+    [target] = mk.by_type("aws:cloudwatch/eventTarget:EventTarget")
+    [dlq] = mk.by_type("aws:sqs/queue:Queue")
+    assert target.inputs["deadLetterConfig"] == {"arn": dlq.outputs["arn"]}
