@@ -135,7 +135,12 @@ def policy_report(run: StackRun, config_file: Optional[str] = None):
 
 def _policy_report(run: StackRun, config_file: Optional[str]) -> tuple[str, int]:
     report = policy_report(run, config_file)
-    return report.format(), report.mandatory
+    summary = report.compliance_summary()
+    counts = Counter(r["status"] for r in summary)
+    text = "\n".join([report.format(), "", "Compliance summary (policy, enforcement, control, status):",
+                      report.format_summary(), "",
+                      "  " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))])
+    return text, report.mandatory
 
 
 def main(argv: Optional[list[str]] = None) -> int:

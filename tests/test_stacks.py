@@ -205,3 +205,23 @@ def test_dr_and_consumer_buses_are_encrypted_and_archived():
     [target] = mk.by_type("aws:cloudwatch/eventTarget:EventTarget")
     [dlq] = mk.by_type("aws:sqs/queue:Queue")
     assert target.inputs["deadLetterConfig"] == {"arn": dlq.outputs["arn"]}
+
+
+def test_preview_policy_check_prints_report_and_summary(capsys):
+    assert preview.main(["dev", "--policy", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "0 mandatory" in out and "Compliance summary" in out
+    assert "dynamodb-table-pitr-enabled" in out and "DynamoDB.2" in out
+
+
+def test_preview_policy_check_exits_1_on_a_mandatory_violation(tmp_path, capsys):
+    from pathlib import Path
+    text = (Path(__file__).resolve().parent.parent / "Pulumi.dev.yaml").read_text() + "  data-delivery-platform:allowDataDestroy: true\n"
+    stack_file = tmp_path / "Pulumi.devdestroy.yaml"
+    stack_file.write_text(text)
+    strict = tmp_path / "policy.json"
+    strict.write_text(json.dumps({"stateful-resources-protected": {"allowDataDestroy": False},
+                                  "lakeformation-permissions-to-consumers-only": {"consumerAccounts": ["222222222222"]}}))
+    assert preview.main([str(stack_file), "--policy", "--quiet", "--policy-config", str(strict)]) == 1
+    out = capsys.readouterr().out
+    assert "MANDATORY" in out and "stateful-resources-protected" in out
