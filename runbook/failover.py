@@ -130,6 +130,9 @@ def main(argv: Optional[Sequence[str]] = None, session: Optional[boto3.Session] 
     except (ClientError, BotoCoreError) as exc:
         print(f"[auth] ERROR cannot get credentials: {describe_error(exc)}", file=sys.stderr)
         return 1
+    if session.get_credentials() is None:
+        print("[auth] ERROR no AWS credentials found (use --profile, or the usual AWS_* variables)", file=sys.stderr)
+        return 1
     print(f"== {mode} {args.business_unit}/{args.environment}: primary {args.primary_region}, "
           f"DR {args.dr_region}{' (dry-run)' if args.dry_run else ''}")
     actions = plan(

@@ -25,7 +25,7 @@ def plan(ctx: RunContext, mode: Mode) -> list[Action]:
                         f"unreachable ({describe_error(exc)}); replication status unknown, continuing")]
     actions: list[Action] = []
     for res in resources:
-        if res.arn.startswith("arn:aws:s3:::") or ":s3:::" in res.arn:
+        if ":s3:::" in res.arn:
             actions.extend(_bucket(ctx, res.name))
         else:
             actions.append(_table(ctx, res.name))
@@ -53,7 +53,7 @@ def _bucket(ctx: RunContext, bucket: str) -> list[Action]:
     actions = []
     for rule in config.get("Rules", []):
         dest = rule.get("Destination", {})
-        target = dest.get("Bucket", "?").removeprefix("arn:aws:s3:::")
+        target = dest.get("Bucket", "?").split(":::")[-1]
         rtc = dest.get("ReplicationTime", {}).get("Status") == "Enabled"
         status = rule.get("Status", "?")
         text = f"rule {rule.get('ID', '?')} {status} -> {target}" + (" (RTC 15 min)" if rtc else "")

@@ -313,6 +313,33 @@ def test_dns_failover_makes_dr_primary_and_back(zone):
     assert _records(zone) == {"primary": "PRIMARY", "dr": "SECONDARY"}
 
 
+def test_dns_failover_with_alias_records_as_components_dns_deploys(platform):
+    """components/dns.py deploys aliases of each region's ALB with evaluate_target_health and a
+    health check, SetIdentifiers `primary` / `dr`."""
+    r53 = boto3.client("route53")
+    zone_id = r53.create_hosted_zone(Name="example.com", CallerReference="alias")["HostedZone"]["Id"]
+    changes = []
+    for ident, role, host, lb_zone in (("primary", "PRIMARY", "retail-alb-1.us-east-1.elb.amazonaws.com", "Z35SXDOTRQ7X7K"),
+                                       ("dr", "SECONDARY", "retail-alb-2.us-west-2.elb.amazonaws.com", "Z1H1FL5HABSF5")):
+        hc = r53.create_health_check(CallerReference=f"a-{ident}", HealthCheckConfig={
+            "Type": "HTTPS", "FullyQualifiedDomainName": host, "ResourcePath": "/health", "Port": 443})
+        changes.append({"Action": "CREATE", "ResourceRecordSet": {
+            "Name": "api.example.com", "Type": "A", "SetIdentifier": ident, "Failover": role,
+            "AliasTarget": {"HostedZoneId": lb_zone, "DNSName": host, "EvaluateTargetHealth": True},
+            "HealthCheckId": hc["HealthCheck"]["Id"]}})
+    r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
+
+    _, result, lines = run(plan_failover, hosted_zone_id=zone_id, record_name="api.example.com")
+
+    assert result.exit_code == 0, lines
+    assert _records(zone_id) == {"dr": "PRIMARY", "primary": "SECONDARY"}
+    assert ("[dns] route53 record api.example.com: PRIMARY=retail-alb-1.us-east-1.elb.amazonaws.com"
+            " -> PRIMARY=retail-alb-2.us-west-2.elb.amazonaws.com") in lines
+    sets = r53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
+    assert {r["SetIdentifier"]: r["AliasTarget"]["DNSName"].rstrip(".") for r in sets if r.get("Failover")} == {
+        "primary": "retail-alb-1.us-east-1.elb.amazonaws.com", "dr": "retail-alb-2.us-west-2.elb.amazonaws.com"}
+
+
 def test_dns_without_a_dr_record_fails_the_run_but_scales(zone, capsys):
     rc = main(CLI + ["--hosted-zone-id", zone, "--record-name", "api.example.com", "--dr-set-identifier", "west"],
               session=boto3.Session(region_name=DR))
@@ -343,6 +370,18 @@ def test_bad_arguments_exit_2(argv):
     with pytest.raises(SystemExit) as exc:
         main(argv)
     assert exc.value.code == 2
+
+
+def test_no_credentials_exit_1_before_planning(monkeypatch, capsys):
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", raising=False)
+    monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", raising=False)
+    assert main(CLI + ["--dry-run"]) == 1
+    assert "[auth] ERROR no AWS credentials found" in capsys.readouterr().err
 
 
 def test_role_arn_is_assumed(aws):
