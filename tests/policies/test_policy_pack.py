@@ -172,3 +172,19 @@ def test_readme_rule_table_is_not_stale():
     assert gen_docs.render(current) == current, "run: python -m policies.gen_docs"
     for p in ALL_POLICIES:
         assert f"`{p.name}`" in current
+
+
+def test_type_dispatch_gives_the_stock_servicer_results_on_every_shipped_stack():
+    """analyze() routes resources to their type's policies for speed; the engine's stock
+    servicer (dispatch=False) must report exactly the same violations and applicability."""
+    from offline.preview import stack_policy_config
+    from offline.runner import shipped_run
+    from policies.offline import analyze
+
+    for name in ("dev", "dr", "marketing"):
+        run = shipped_run(name)
+        cfg = stack_policy_config(run)
+        fast, stock = analyze(run.resources(), config=cfg), analyze(run.resources(), config=cfg, dispatch=False)
+        key = lambda r: sorted((v.policy, v.urn, v.level, v.message) for v in r.violations)  # noqa: E731
+        assert key(fast) == key(stock)
+        assert fast.compliance_summary() == stock.compliance_summary()
