@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Optional, Sequence
 
 import pulumi
@@ -26,9 +27,19 @@ def statement(
     return st
 
 
-def document(*statements: dict) -> pulumi.Output[str]:
-    """A JSON policy document; statements may hold Outputs (ARNs of other resources)."""
-    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)})
+def _has_output(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_has_output(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_output(v) for v in value)
+    return isinstance(value, pulumi.Output)
+
+
+def document(*statements: dict) -> pulumi.Input[str]:
+    """A JSON policy document. Statements may hold Outputs (ARNs of other resources); when they
+    hold none, the document is plain text, which costs the engine no Output to resolve."""
+    doc = {"Version": "2012-10-17", "Statement": list(statements)}
+    return pulumi.Output.json_dumps(doc) if _has_output(doc) else json.dumps(doc)
 
 
 def trust_policy(service: str, account_id: str, *, source_arn: Optional[str] = None) -> pulumi.Output[str]:
