@@ -23,5 +23,13 @@ policy: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(PY) -m pytest -q
 
+# Diagrams of the shipped stacks under docs/diagrams (SVG/PNG when Graphviz `dot` is installed).
+diagrams: $(VENV)/.installed
+	for s in dev dr marketing; do $(PY) -m offline.preview $$s --diagram docs/diagrams --quiet > /dev/null; done
+
+# Speed and memory of the offline run and of the policy check; writes docs/benchmarks.md (~10 min).
+bench: $(VENV)/.installed
+	$(PY) bench/benchmark.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis out
