@@ -143,11 +143,7 @@ class ProductScope:
 
 
 def tls_only(resource_arns: Sequence[Any], *, service: str = "s3") -> dict:
-    """Deny any request that is not over TLS (resource policies of buckets, queues, topics)."""
-    return iam.statement(
-        [f"{service}:*"], resource_arns, effect="Deny", sid="DenyInsecureTransport",
-        principal="*", condition={"Bool": {"aws:SecureTransport": "false"}},
-    )
+    return iam.deny_insecure_transport(service, resource_arns)
 
 
 def queue_policy_for_events(scope: ProductScope, part: str, queue: aws.sqs.Queue,

@@ -14,8 +14,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components import blueprint, iam
-from components.dp_common import ProductScope, tls_only
+from components.dp_common import ProductScope
 from components.naming import ZONES
+from components.storage import SecureBucket, abort_incomplete_uploads_rule, secure_bucket
 
 ABORT_INCOMPLETE_UPLOAD_DAYS = 7
 # Access logs are audit records: kept as long as the org's log retention.
@@ -29,43 +30,7 @@ class ZoneBucket:
     bucket: aws.s3.Bucket
     # Resources that must exist before others write to the bucket (encryption, policy, ...).
     ready: list[pulumi.Resource]
-
-
-def _bucket(scope: ProductScope, zone: str) -> aws.s3.Bucket:
-    return aws.s3.Bucket(
-        f"{scope.name}-{zone}",
-        bucket=scope.bucket_name(zone),
-        force_destroy=False,
-        tags={**scope.tags, "data-zone": zone},
-        opts=scope.stateful,
-    )
-
-
-def _locked_down(scope: ProductScope, zone: str, bucket: aws.s3.Bucket) -> list[pulumi.Resource]:
-    """Settings every bucket of the product carries, log bucket included."""
-    return [
-        aws.s3.BucketPublicAccessBlock(
-            f"{scope.name}-{zone}-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=scope.child,
-        ),
-        aws.s3.BucketOwnershipControls(
-            f"{scope.name}-{zone}-ownership",
-            bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=scope.child,
-        ),
-        aws.s3.BucketVersioning(
-            f"{scope.name}-{zone}-versioning",
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=scope.child,
-        ),
-    ]
+    secure: SecureBucket
 
 
 def log_bucket(scope: ProductScope) -> ZoneBucket:
@@ -73,38 +38,16 @@ def log_bucket(scope: ProductScope) -> ZoneBucket:
 
     S3 server access logging cannot write to SSE-KMS buckets, so this one bucket uses SSE-S3
     (AES256); it holds request metadata only, never product data."""
-    bucket = _bucket(scope, "logs")
-    ready = _locked_down(scope, "logs", bucket)
-    ready.append(aws.s3.BucketServerSideEncryptionConfiguration(
-        f"{scope.name}-logs-encryption",
-        bucket=bucket.id,
-        rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-            apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                sse_algorithm="AES256",
-            ),
-        )],
-        opts=scope.child,
-    ))
     source_buckets = [f"arn:{scope.stack.partition}:s3:::{scope.bucket_name(z)}" for z in ZONES]
-    ready.append(aws.s3.BucketPolicy(
-        f"{scope.name}-logs-policy",
-        bucket=bucket.id,
-        policy=iam.document(
-            iam.statement(
-                ["s3:PutObject"], [pulumi.Output.concat(bucket.arn, "/*")], sid="S3ServerAccessLogs",
-                principal={"Service": "logging.s3.amazonaws.com"},
-                condition={"StringEquals": {"aws:SourceAccount": scope.stack.account_id},
-                           "ArnLike": {"aws:SourceArn": source_buckets}},
-            ),
-            tls_only([bucket.arn, pulumi.Output.concat(bucket.arn, "/*")]),
-        ),
-        opts=pulumi.ResourceOptions(parent=scope.parent, depends_on=ready[:1]),
-    ))
-    ready.append(aws.s3.BucketLifecycleConfiguration(
-        f"{scope.name}-logs-lifecycle",
-        bucket=bucket.id,
-        rules=[
-            _abort_uploads_rule(),
+    logs = secure_bucket(
+        f"{scope.name}-logs",
+        bucket_name=scope.bucket_name("logs"),
+        kms_key_arn=None,
+        log_target="s3-access-logs",
+        allow_data_destroy=scope.stack.allow_data_destroy,
+        tags={**scope.tags, "data-zone": "logs"},
+        lifecycle_rules=[
+            abort_incomplete_uploads_rule(ABORT_INCOMPLETE_UPLOAD_DAYS),
             aws.s3.BucketLifecycleConfigurationRuleArgs(
                 id="expire-access-logs",
                 status="Enabled",
@@ -115,20 +58,15 @@ def log_bucket(scope: ProductScope) -> ZoneBucket:
                 ),
             ),
         ],
-        opts=scope.after(ready[2]),
-    ))
-    return ZoneBucket("logs", bucket, ready)
-
-
-def _abort_uploads_rule() -> aws.s3.BucketLifecycleConfigurationRuleArgs:
-    return aws.s3.BucketLifecycleConfigurationRuleArgs(
-        id="abort-incomplete-multipart-uploads",
-        status="Enabled",
-        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-        abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-            days_after_initiation=ABORT_INCOMPLETE_UPLOAD_DAYS,
-        ),
+        policy_statements=lambda arn: [iam.statement(
+            ["s3:PutObject"], [pulumi.Output.concat(arn, "/*")], sid="S3ServerAccessLogs",
+            principal={"Service": "logging.s3.amazonaws.com"},
+            condition={"StringEquals": {"aws:SourceAccount": scope.stack.account_id},
+                       "ArnLike": {"aws:SourceArn": source_buckets}},
+        )],
+        opts=scope.child,
     )
+    return ZoneBucket("logs", logs.bucket, logs.children, logs)
 
 
 def lifecycle_rules(scope: ProductScope, zone: str) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
@@ -144,7 +82,7 @@ def lifecycle_rules(scope: ProductScope, zone: str) -> list[aws.s3.BucketLifecyc
         if days < expire
     ]
     rules = [
-        _abort_uploads_rule(),
+        abort_incomplete_uploads_rule(ABORT_INCOMPLETE_UPLOAD_DAYS),
         aws.s3.BucketLifecycleConfigurationRuleArgs(
             id="noncurrent-versions",
             status="Enabled",
@@ -171,29 +109,11 @@ def lifecycle_rules(scope: ProductScope, zone: str) -> list[aws.s3.BucketLifecyc
 
 
 def zone_bucket(scope: ProductScope, zone: str, logs: ZoneBucket) -> ZoneBucket:
-    bucket = _bucket(scope, zone)
-    ready = _locked_down(scope, zone, bucket)
-    ready.append(aws.s3.BucketServerSideEncryptionConfiguration(
-        f"{scope.name}-{zone}-encryption",
-        bucket=bucket.id,
-        rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-            apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                sse_algorithm="aws:kms",
-                kms_master_key_id=scope.key.arn,
-            ),
-            # Bucket keys cut KMS requests (and cost) by orders of magnitude for busy zones.
-            bucket_key_enabled=True,
-        )],
-        opts=scope.child,
-    ))
-    objects = pulumi.Output.concat(bucket.arn, "/*")
-    ready.append(aws.s3.BucketPolicy(
-        f"{scope.name}-{zone}-policy",
-        bucket=bucket.id,
-        policy=iam.document(
-            tls_only([bucket.arn, objects]),
-            # Uploads may omit the encryption headers (the default applies) but never choose
-            # SSE-S3 or another key: everything in the zone stays readable only via the product key.
+    def no_other_encryption(arn: pulumi.Output[str]) -> list[dict]:
+        # Uploads may omit the encryption headers (the default applies) but never choose
+        # SSE-S3 or another key: everything in the zone stays readable only via the product key.
+        objects = pulumi.Output.concat(arn, "/*")
+        return [
             iam.statement(
                 ["s3:PutObject"], [objects], effect="Deny", sid="DenyOtherEncryption", principal="*",
                 condition={"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
@@ -203,23 +123,21 @@ def zone_bucket(scope: ProductScope, zone: str, logs: ZoneBucket) -> ZoneBucket:
                 condition={"StringNotEqualsIfExists": {
                     "s3:x-amz-server-side-encryption-aws-kms-key-id": scope.key.arn}},
             ),
-        ),
-        opts=pulumi.ResourceOptions(parent=scope.parent, depends_on=ready[:1]),
-    ))
-    ready.append(aws.s3.BucketLifecycleConfiguration(
-        f"{scope.name}-{zone}-lifecycle",
-        bucket=bucket.id,
-        rules=lifecycle_rules(scope, zone),
-        opts=scope.after(ready[2]),
-    ))
-    ready.append(aws.s3.BucketLogging(
-        f"{scope.name}-{zone}-access-logs",
-        bucket=bucket.id,
-        target_bucket=logs.bucket.id,
-        target_prefix=f"{zone}/",
-        opts=scope.after(*logs.ready),
-    ))
-    return ZoneBucket(zone, bucket, ready)
+        ]
+
+    secure = secure_bucket(
+        f"{scope.name}-{zone}",
+        bucket_name=scope.bucket_name(zone),
+        kms_key_arn=scope.key.arn,
+        allow_data_destroy=scope.stack.allow_data_destroy,
+        tags={**scope.tags, "data-zone": zone},
+        lifecycle_rules=lifecycle_rules(scope, zone),
+        policy_statements=no_other_encryption,
+        log_bucket=logs.secure,
+        log_prefix=f"{zone}/",
+        opts=scope.child,
+    )
+    return ZoneBucket(zone, secure.bucket, secure.children, secure)
 
 
 def storage_zones(scope: ProductScope) -> tuple[dict[str, ZoneBucket], ZoneBucket]:

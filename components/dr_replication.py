@@ -81,18 +81,20 @@ class DrReplication(pulumi.ComponentResource):
                                                short_code(dr)) for z in REPLICATED_ZONES}
         log_name = naming.bucket_name(s.business_unit, s.environment, args.product, "logs", s.account_id,
                                       short_code(dr))
+        replica_arns = [f"arn:{s.partition}:s3:::{n}" for n in replica_names.values()]
         self.log_bucket = secure_bucket(
             f"{name}-logs-replica",
             bucket_name=log_name,
-            kms_key_arn=None,  # S3 server access logs: SSE-S3 only
+            kms_key_arn=None,
+            log_target="s3-access-logs",
             allow_data_destroy=s.allow_data_destroy,
             tags={**tags, "zone": "logs"},
             lifecycle=BucketLifecycle(expiration_days=365),
-            extra_statements=[iam.statement(
-                ["s3:PutObject"], [f"arn:{s.partition}:s3:::{log_name}/*"],
+            policy_statements=lambda arn: [iam.statement(
+                ["s3:PutObject"], [pulumi.Output.concat(arn, "/*")],
                 sid="S3ServerAccessLogs", principal={"Service": "logging.s3.amazonaws.com"},
                 condition={"StringEquals": {"aws:SourceAccount": s.account_id},
-                           "ArnLike": {"aws:SourceArn": [f"arn:{s.partition}:s3:::{n}" for n in replica_names.values()]}})],
+                           "ArnLike": {"aws:SourceArn": replica_arns}})],
             opts=in_dr,
         )
 
@@ -103,7 +105,7 @@ class DrReplication(pulumi.ComponentResource):
                 kms_key_arn=self.dr_key.arn,
                 allow_data_destroy=s.allow_data_destroy,
                 tags={**tags, "zone": zone},
-                log_bucket=self.log_bucket.name,
+                log_bucket=self.log_bucket,
                 opts=in_dr,
             )
             for zone in REPLICATED_ZONES

@@ -79,3 +79,11 @@ def key_service_statement(service: str, partition: str, account_id: str, *, sid:
         ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
         ["*"], sid=sid, principal={"Service": service}, condition=cond,
     )
+
+
+def deny_insecure_transport(service: str, resource_arns: Sequence[Any]) -> dict:
+    """Deny any request not made over TLS (resource policies of buckets, queues, topics)."""
+    return statement(
+        [f"{service}:*"], resource_arns, effect="Deny", sid="DenyInsecureTransport",
+        principal="*", condition={"Bool": {"aws:SecureTransport": "false"}},
+    )

@@ -33,6 +33,7 @@ import pulumi_aws as aws
 from components import blueprint, iam, naming, svc_names, svc_policies
 from components.context import NetworkRefs, ServedStore, StackContext
 from components.kms import customer_key
+from components.storage import abort_incomplete_uploads_rule, secure_bucket
 from stackconfig.model import ServiceSettings
 
 FUNCTION_SOURCE = Path(__file__).resolve().parent.parent / "functions" / "ods_api"
@@ -267,58 +268,29 @@ class OperationalService(pulumi.ComponentResource):
 
         # ALB access logs: ELB writes them with SSE-S3 only (SSE-KMS is not supported), so this
         # one bucket uses AES256; everything else about it is the blueprint's bucket.
-        bucket_opts = blueprint.stateful(st.allow_data_destroy, child)
-        self.access_log_bucket = aws.s3.Bucket(
+        logs = secure_bucket(
             f"{name}-alb-logs",
-            bucket=naming.physical_name("s3", bu, env, s.name, "alb-logs", st.account_id, st.region_code),
+            bucket_name=naming.physical_name("s3", bu, env, s.name, "alb-logs", st.account_id, st.region_code),
+            kms_key_arn=None,
+            log_target="alb-access-logs",
+            allow_data_destroy=st.allow_data_destroy,
             force_destroy=st.allow_data_destroy,
             # Access logs hold request paths, i.e. item keys: classified conservatively.
-            tags={**self._tags, **blueprint.data_tags(ACCESS_LOG_CLASSIFICATION, args.store.data_product),
-                  "ddp:log-target": "alb-access-logs"},
-            opts=bucket_opts,
-        )
-        bucket = self.access_log_bucket
-        aws.s3.BucketPublicAccessBlock(
-            f"{name}-alb-logs-public-access", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
-            ignore_public_acls=True, restrict_public_buckets=True, opts=child,
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-alb-logs-ownership", bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=child,
-        )
-        aws.s3.BucketVersioning(
-            f"{name}-alb-logs-versioning", bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"), opts=child,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-alb-logs-encryption", bucket=bucket.id,
-            rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                    sse_algorithm="AES256"),
-            )],
+            tags={**self._tags, **blueprint.data_tags(ACCESS_LOG_CLASSIFICATION, args.store.data_product)},
+            lifecycle_rules=[
+                abort_incomplete_uploads_rule(),
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="expire-access-logs", status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=ALB_LOG_EXPIRY_DAYS),
+                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=7)),
+            ],
+            policy_statements=lambda arn: [svc_policies.alb_log_delivery_statement(arn, s.name, st.account_id)],
             opts=child,
         )
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-alb-logs-lifecycle", bucket=bucket.id,
-            rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
-                id="expire-access-logs", status="Enabled",
-                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=ALB_LOG_EXPIRY_DAYS),
-                noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                    noncurrent_days=7),
-                abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                    days_after_initiation=7),
-            )],
-            opts=child,
-        )
-        bucket_policy = aws.s3.BucketPolicy(
-            f"{name}-alb-logs-policy", bucket=bucket.id,
-            policy=iam.document(
-                svc_policies.tls_only_statement(bucket.arn),
-                svc_policies.alb_log_delivery_statement(bucket.arn, s.name, st.account_id),
-            ),
-            opts=child,
-        )
+        self.access_log_bucket = bucket = logs.bucket
+        bucket_policy = logs.children[4]
 
         # Load balancer, target group, listeners.
         self.load_balancer = aws.lb.LoadBalancer(

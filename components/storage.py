@@ -1,25 +1,32 @@
-"""A data bucket with the org's S3 baseline, as one call.
+"""A bucket with the org's S3 baseline, as one call: the only place buckets are built.
 
-SSE-KMS with the given CMK and bucket keys, versioning, the full public-access block, ACLs
-disabled (BucketOwnerEnforced), a TLS-only bucket policy, lifecycle (abort incomplete uploads,
-tier and expire old versions) and, when a log bucket is given, server access logs.
+Every bucket: the full public-access block, BucketOwnerEnforced (ACLs disabled), versioning,
+default encryption, a TLS-only bucket policy, a lifecycle configuration and, when a log bucket
+is given, server access logs. Data buckets use SSE-KMS with a CMK and bucket keys; log-delivery
+targets (S3 server access logs, load balancer logs) use SSE-S3 because AWS log delivery cannot
+write to SSE-KMS buckets, and are tagged `ddp:log-target` so the policy pack can tell them apart.
+Children are named `<name>-public-access`, `-ownership`, `-versioning`, `-encryption`,
+`-policy`, `-lifecycle`, `-access-logs`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
 from components import blueprint, iam
 
+LOG_TARGET_TAG = "ddp:log-target"
+
 
 @dataclass(frozen=True, kw_only=True)
 class BucketLifecycle:
-    """noncurrent_ia_days: 30; noncurrent_expiration_days: 90; abort_incomplete_upload_days: 7;
-    expiration_days: None (current objects kept; set it for log buckets)."""
+    """The default lifecycle: abort incomplete uploads after 7 days; noncurrent versions to
+    STANDARD_IA after 30 days and expired after 90; current objects expire after
+    `expiration_days` (default None: kept; set it for log buckets)."""
     noncurrent_ia_days: int = 30
     noncurrent_expiration_days: int = 90
     abort_incomplete_upload_days: int = 7
@@ -31,6 +38,31 @@ class BucketLifecycle:
         if self.expiration_days is not None and self.expiration_days < 1:
             raise ValueError("expiration_days must be at least 1")
 
+    def rules(self) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
+        everything = aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix="")
+        rules = [
+            abort_incomplete_uploads_rule(self.abort_incomplete_upload_days),
+            aws.s3.BucketLifecycleConfigurationRuleArgs(
+                id="tier-and-expire-noncurrent-versions", status="Enabled", filter=everything,
+                noncurrent_version_transitions=[aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionTransitionArgs(
+                    noncurrent_days=self.noncurrent_ia_days, storage_class="STANDARD_IA")],
+                noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                    noncurrent_days=self.noncurrent_expiration_days)),
+        ]
+        if self.expiration_days is not None:
+            rules.append(aws.s3.BucketLifecycleConfigurationRuleArgs(
+                id="expire-objects", status="Enabled", filter=everything,
+                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=self.expiration_days)))
+        return rules
+
+
+def abort_incomplete_uploads_rule(days: int = 7) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
+    return aws.s3.BucketLifecycleConfigurationRuleArgs(
+        id="abort-incomplete-multipart-uploads", status="Enabled",
+        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+        abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+            days_after_initiation=days))
+
 
 @dataclass
 class SecureBucket:
@@ -38,83 +70,82 @@ class SecureBucket:
     name: pulumi.Output[str]
     arn: pulumi.Output[str]
     versioning: aws.s3.BucketVersioning
+    # Settings that must exist before anything writes to the bucket, in creation order.
     children: list[pulumi.Resource]
 
 
 def tls_only_statement(bucket_arn: pulumi.Input[str]) -> dict:
-    return iam.statement(
-        ["s3:*"], [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")], effect="Deny", sid="DenyInsecureTransport",
-        principal={"AWS": "*"}, condition={"Bool": {"aws:SecureTransport": "false"}},
-    )
+    return iam.deny_insecure_transport("s3", [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")])
 
 
 def secure_bucket(
     name: str,
     *,
-    bucket_name: str,
+    bucket_name: pulumi.Input[str],
     kms_key_arn: Optional[pulumi.Input[str]],
     allow_data_destroy: bool,
     tags: dict[str, str],
-    lifecycle: BucketLifecycle = BucketLifecycle(),
-    log_bucket: Optional[pulumi.Input[str]] = None,
-    log_prefix: str = "",
-    extra_statements: Sequence[dict] = (),
     opts: pulumi.ResourceOptions,
+    lifecycle: BucketLifecycle = BucketLifecycle(),
+    lifecycle_rules: Optional[Sequence[aws.s3.BucketLifecycleConfigurationRuleArgs]] = None,
+    policy_statements: Callable[[pulumi.Output[str]], Sequence[dict]] = lambda arn: (),
+    log_bucket: Optional[SecureBucket] = None,
+    log_prefix: str = "",
+    log_target: Optional[str] = None,
+    force_destroy: bool = False,
 ) -> SecureBucket:
-    """kms_key_arn None means SSE-S3, for log-delivery targets only (AWS log delivery cannot write
-    to SSE-KMS buckets); such buckets are tagged `ddp:log-target` so the policy pack knows."""
+    """Build a bucket and its baseline.
+
+    kms_key_arn: the CMK for SSE-KMS; None means SSE-S3 and is only allowed for log targets
+        (give `log_target`, e.g. "s3-access-logs" or "alb-access-logs").
+    lifecycle / lifecycle_rules: the default rules from `lifecycle`, or explicit rules.
+    policy_statements: extra bucket-policy statements, given the bucket ARN (TLS-only is always in).
+    log_bucket: where server access logs go (prefix `log_prefix`, default `<bucket name>/`).
+    force_destroy: default False; only for buckets of stacks that allow destroying data.
+    """
+    if kms_key_arn is None and log_target is None:
+        raise ValueError(f"{name}: SSE-S3 is only for log-delivery targets; give kms_key_arn or log_target")
     if kms_key_arn is None:
-        tags = {**tags, "ddp:log-target": "s3-access-logs"}
-    bucket = aws.s3.Bucket(name, bucket=bucket_name, force_destroy=False, tags=tags,
+        tags = {**tags, LOG_TARGET_TAG: log_target}  # type: ignore[dict-item]
+    bucket = aws.s3.Bucket(name, bucket=bucket_name, force_destroy=force_destroy, tags=tags,
                            opts=blueprint.stateful(allow_data_destroy, opts))
     child = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[bucket]))
+
+    def after(*deps: pulumi.Resource) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[bucket, *deps]))
+
     pab = aws.s3.BucketPublicAccessBlock(
-        f"{name}-pab", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
+        f"{name}-public-access", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
         ignore_public_acls=True, restrict_public_buckets=True, opts=child)
     ownership = aws.s3.BucketOwnershipControls(
         f"{name}-ownership", bucket=bucket.id,
         rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=child)
+    versioning = aws.s3.BucketVersioning(
+        f"{name}-versioning", bucket=bucket.id,
+        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"), opts=child)
     by_default = (
         aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(sse_algorithm="AES256")
         if kms_key_arn is None else
         aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
             sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn))
-    sse = aws.s3.BucketServerSideEncryptionConfiguration(
-        f"{name}-sse", bucket=bucket.id,
+    encryption = aws.s3.BucketServerSideEncryptionConfiguration(
+        f"{name}-encryption", bucket=bucket.id,
         rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-            apply_server_side_encryption_by_default=by_default, bucket_key_enabled=kms_key_arn is not None)],
+            # Bucket keys cut KMS requests (and cost) by orders of magnitude for busy buckets.
+            apply_server_side_encryption_by_default=by_default,
+            bucket_key_enabled=True if kms_key_arn is not None else None)],
         opts=child)
-    versioning = aws.s3.BucketVersioning(
-        f"{name}-versioning", bucket=bucket.id,
-        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"), opts=child)
     policy = aws.s3.BucketPolicy(
         f"{name}-policy", bucket=bucket.id,
-        policy=iam.document(tls_only_statement(bucket.arn), *extra_statements),
-        opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[bucket, pab])))
+        policy=iam.document(tls_only_statement(bucket.arn), *policy_statements(bucket.arn)),
+        opts=after(pab))
     rules = aws.s3.BucketLifecycleConfiguration(
         f"{name}-lifecycle", bucket=bucket.id,
-        rules=[
-            aws.s3.BucketLifecycleConfigurationRuleArgs(
-                id="abort-incomplete-uploads", status="Enabled",
-                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                    days_after_initiation=lifecycle.abort_incomplete_upload_days)),
-            aws.s3.BucketLifecycleConfigurationRuleArgs(
-                id="tier-and-expire-noncurrent-versions", status="Enabled",
-                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                noncurrent_version_transitions=[aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionTransitionArgs(
-                    noncurrent_days=lifecycle.noncurrent_ia_days, storage_class="STANDARD_IA")],
-                noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                    noncurrent_days=lifecycle.noncurrent_expiration_days)),
-        ] + ([aws.s3.BucketLifecycleConfigurationRuleArgs(
-                id="expire-objects", status="Enabled",
-                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=lifecycle.expiration_days))]
-             if lifecycle.expiration_days is not None else []),
-        opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[bucket, versioning])))
-    children: list[pulumi.Resource] = [pab, ownership, sse, versioning, policy, rules]
+        rules=list(lifecycle_rules) if lifecycle_rules is not None else lifecycle.rules(),
+        opts=after(versioning))
+    children: list[pulumi.Resource] = [pab, ownership, versioning, encryption, policy, rules]
     if log_bucket is not None:
         children.append(aws.s3.BucketLogging(
-            f"{name}-logging", bucket=bucket.id, target_bucket=log_bucket,
-            target_prefix=log_prefix or f"{bucket_name}/", opts=child))
+            f"{name}-access-logs", bucket=bucket.id, target_bucket=log_bucket.name,
+            target_prefix=log_prefix or pulumi.Output.concat(bucket.id, "/"), opts=after(*log_bucket.children)))
     return SecureBucket(bucket=bucket, name=bucket.id, arn=bucket.arn, versioning=versioning, children=children)

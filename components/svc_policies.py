@@ -93,13 +93,6 @@ def function_runtime_statements(log_group_arn: pulumi.Input[str], dlq_arn: pulum
     ]
 
 
-def tls_only_statement(bucket_arn: pulumi.Input[str]) -> dict:
-    return iam.statement(
-        ["s3:*"], [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")], effect="Deny", sid="DenyInsecureTransport",
-        principal={"AWS": "*"}, condition={"Bool": {"aws:SecureTransport": "false"}},
-    )
-
-
 def alb_log_delivery_statement(bucket_arn: pulumi.Input[str], prefix: str, account_id: str) -> dict:
     """ELB writes access logs under <prefix>/AWSLogs/<account>/ with its log-delivery principal."""
     return iam.statement(

@@ -182,7 +182,7 @@ def test_replicas_log_to_an_sse_s3_log_bucket_in_the_dr_region():
     assert logs.inputs["bucket"] == "retail-dev-orders-logs-111111111111-usw2"
     assert logs.inputs["tags"]["ddp:log-target"] == "s3-access-logs"
     sse = run.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-                  "orders-dr-logs-replica-sse").inputs
+                  "orders-dr-logs-replica-encryption").inputs
     assert sse["rules"][0]["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
     targets = {r.inputs["bucket"]: r.inputs["targetBucket"] for r in run.by_type("aws:s3/bucketLogging:BucketLogging")
                if r.inputs["targetBucket"] == logs.inputs["bucket"]}

@@ -344,15 +344,17 @@ def test_access_log_bucket(svc: Built):
     assert svc.one("aws:s3/bucketVersioning:BucketVersioning").inputs["versioningConfiguration"]["status"] == "Enabled"
     sse = svc.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs
     assert sse["rules"] == [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]  # ELB: SSE-S3 only
-    [rule] = svc.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs["rules"]
-    assert rule["status"] == "Enabled" and rule["expiration"] == {"days": 90}
+    rules = {r["id"]: r for r in svc.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs["rules"]}
+    assert set(rules) == {"abort-incomplete-multipart-uploads", "expire-access-logs"}
+    assert rules["expire-access-logs"]["status"] == "Enabled" and rules["expire-access-logs"]["expiration"] == {"days": 90}
+    assert rules["abort-incomplete-multipart-uploads"]["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 7}
     policy = svc.one("aws:s3/bucketPolicy:BucketPolicy")
     assert policy.inputs["bucket"] == name
     doc = json.loads(policy.inputs["policy"])
     arn = f"arn:aws:s3:::{name}"
     assert doc["Statement"] == [
         {"Effect": "Deny", "Action": ["s3:*"], "Resource": [arn, f"{arn}/*"], "Sid": "DenyInsecureTransport",
-         "Principal": {"AWS": "*"}, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+         "Principal": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
         {"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": [f"{arn}/orders-api/AWSLogs/{ACCOUNT}/*"],
          "Sid": "ElbLogDelivery", "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}},
     ]
