@@ -37,6 +37,8 @@ from components.storage import abort_incomplete_uploads_rule, secure_bucket
 from stackconfig.model import ServiceSettings
 
 FUNCTION_SOURCE = Path(__file__).resolve().parent.parent / "functions" / "ods_api"
+# Built by `make layers` from functions/layers/dax-requirements.txt (the Lambda runtime has no DAX client).
+DAX_LAYER_DIR = Path(__file__).resolve().parent.parent / "build" / "layers" / "dax"
 LAMBDA_HANDLER = "lambda_handler.handler"
 CONTAINER_NAME = "app"
 CONTAINER_USER = "10001"  # the uid the ods_api Dockerfile creates; never root
@@ -543,6 +545,17 @@ class OperationalService(pulumi.ComponentResource):
         self._https_egress(f"{name}-function", self.function_security_group, child)
         self.security_group_id = self.function_security_group.id
 
+        layers: list[pulumi.Input[str]] = []
+        if args.dax_enabled:
+            if not (DAX_LAYER_DIR / "python" / "amazondax").is_dir():
+                raise pulumi.RunError(f"service {s.name}: the DAX client layer is not built; run `make layers` "
+                                      f"(it installs functions/layers/dax-requirements.txt into {DAX_LAYER_DIR})")
+            self.dax_layer = aws.lambda_.LayerVersion(
+                f"{name}-dax-layer", layer_name=naming.prefixed("lambda", bu, env, s.name, "dax"),
+                description="Amazon DAX client for reads through the ODS cache",
+                code=pulumi.FileArchive(str(DAX_LAYER_DIR)), compatible_runtimes=[blueprint.LAMBDA_RUNTIME],
+                compatible_architectures=["arm64"], opts=child)
+            layers.append(self.dax_layer.arn)
         self.function = aws.lambda_.Function(
             f"{name}-function",
             name=naming.prefixed("lambda", bu, env, s.name),
@@ -550,6 +563,7 @@ class OperationalService(pulumi.ComponentResource):
             runtime=blueprint.LAMBDA_RUNTIME,
             handler=LAMBDA_HANDLER,
             code=pulumi.FileArchive(str(FUNCTION_SOURCE)),
+            layers=layers or None,
             architectures=["arm64"],
             memory_size=memory,
             timeout=timeout,

@@ -375,7 +375,14 @@ def _table_replica(m, name, inputs, region, seed):
     return f"{table}:{region}", {"arn": arn}
 
 
+def _layer(m, name, inputs, region, seed):
+    n = inputs.get("layerName", name)
+    arn = m.arn("lambda", f"layer:{n}", region=region)
+    return f"{arn}:1", {"arn": f"{arn}:1", "layerArn": arn, "version": "1"}
+
+
 _BUILDERS: dict[str, Callable] = {
+    "aws:lambda/layerVersion:LayerVersion": _layer,
     "aws:dynamodb/tableReplica:TableReplica": _table_replica,
     "aws:s3/bucket:Bucket": _bucket,
     "aws:kms/key:Key": _kms_key,

@@ -225,3 +225,19 @@ def test_preview_policy_check_exits_1_on_a_mandatory_violation(tmp_path, capsys)
     assert preview.main([str(stack_file), "--policy", "--quiet", "--policy-config", str(strict)]) == 1
     out = capsys.readouterr().out
     assert "MANDATORY" in out and "stateful-resources-protected" in out
+
+
+def test_lambda_service_reads_through_dax_with_the_client_layer():
+    run = stack_run("dev")
+    [layer] = run.by_type("aws:lambda/layerVersion:LayerVersion")
+    assert layer.inputs["compatibleArchitectures"] == ["arm64"]
+    assert layer.inputs["compatibleRuntimes"] == ["python3.12"]
+    assert layer.inputs["code"].path.endswith("build/layers/dax")
+    fn = run.one("aws:lambda/function:Function", "order-events-function").inputs
+    assert fn["layers"] == [layer.outputs["arn"]]
+    assert fn["environment"]["variables"]["DAX_ENDPOINT"].startswith("daxs://")
+    # The DR stack runs without DAX: no layer, no endpoint.
+    dr = stack_run("dr")
+    assert not dr.by_type("aws:lambda/layerVersion:LayerVersion")
+    assert "DAX_ENDPOINT" not in dr.one("aws:lambda/function:Function", "order-events-function").inputs[
+        "environment"]["variables"]

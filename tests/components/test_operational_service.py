@@ -513,6 +513,7 @@ def test_lambda_children(fn: Built):
         T_SG: 1, T_OUT: 1, T_FN: 1,
         "aws:apigatewayv2/api:Api": 1, "aws:apigatewayv2/integration:Integration": 1, T_ROUTE: 5,
         "aws:apigatewayv2/stage:Stage": 1, "aws:lambda/permission:Permission": 1,
+        "aws:lambda/layerVersion:LayerVersion": 1,  # the DAX client: this store has DAX
     }
 
 
