@@ -297,4 +297,4 @@ def test_dockerfile_runs_as_non_root_on_python_312():
     assert lines.index("USER 10001") > max(i for i, line in enumerate(lines) if line.startswith(("RUN", "COPY")))
     reqs = [r for r in (FUNCTIONS_DIR / "ods_api" / "requirements.txt").read_text().splitlines()
             if r and not r.startswith("#")]
-    assert reqs == ["boto3==1.44.8"]
+    assert reqs == ["boto3==1.44.8", "amazon-dax-client==2.1.0"]  # DAX reads in the container
