@@ -101,13 +101,20 @@ def primary() -> None:
     pulumi.export("consumes", consumed)
 
 
+def dax_of(light: PilotLightProduct) -> dict:
+    if light.dax is None:
+        return {}
+    return {"dax_cluster_arn": light.dax.cluster.arn, "dax_endpoint": light.dax.cluster.configuration_endpoint,
+            "client_security_group_id": light.dax.client_security_group.id}
+
+
 def dr() -> None:
     ref = pulumi.StackReference("primary", stack_name=settings.primary_stack, opts=scope)
     upstream = read_contract(ref, "dataProducts", "services")
     products = upstream["dataProducts"] or {}
     lights = {name: PilotLightProduct(name, PilotLightProductArgs(
-        stack=stack, contract=c, lake_formation_settings=lake_formation), scope)
-              for name, c in products.items()}
+        stack=stack, contract=c, lake_formation_settings=lake_formation,
+        dax_enabled=settings.dr.dax_enabled, network=net), scope) for name, c in products.items()}
     services = {}
     for name, entry in (upstream["services"] or {}).items():
         s = ServiceSettings.model_validate(entry["settings"])
@@ -127,7 +134,7 @@ def dr() -> None:
             partition_key=ods["partitionKey"], sort_key=ods.get("sortKey"),
             partition_key_type=ods["partitionKeyType"], sort_key_type=ods["sortKeyType"], key_arn=c["dr"]["keyArn"],
             event_bus_name=lights[s.data_product].bus.name, event_bus_arn=lights[s.data_product].bus.arn,
-            event_source=c["eventSource"])
+            event_source=c["eventSource"], **dax_of(lights[s.data_product]))
         services[name] = service(s, store, pilot_light=True).endpoint
     pulumi.export("primaryStack", settings.primary_stack)
     pulumi.export("pilotLight", {"dataProducts": {n: l.database.name for n, l in lights.items()},

@@ -77,3 +77,18 @@ class ServedStore:
     dax_endpoint: Optional[pulumi.Input[str]] = None
     # Services attach this SG to reach DAX; DAX accepts traffic only from it.
     client_security_group_id: Optional[pulumi.Input[str]] = None
+
+
+@dataclass(frozen=True)
+class KeyRef:
+    """A KMS key known by ARN only (e.g. the DR key read from the primary's contract)."""
+
+    arn: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """A DynamoDB table known by name and ARN only (e.g. the DR replica of the ODS)."""
+
+    name: pulumi.Input[str]
+    arn: pulumi.Input[str]

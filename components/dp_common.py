@@ -15,7 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import blueprint, iam, naming
-from components.context import NetworkRefs, StackContext
+from components.context import KeyRef, NetworkRefs, StackContext
 from stackconfig.model import DataProductSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +51,7 @@ class ProductScope:
     stack: StackContext
     network: NetworkRefs
     parent: pulumi.Resource
-    key: aws.kms.Key
+    key: "aws.kms.Key | KeyRef"
 
     # --- options ------------------------------------------------------------------------------
     @property
@@ -82,7 +82,9 @@ class ProductScope:
         return naming.prefixed(kind, self.bu, self.env, self.pname, *parts)
 
     def role_name(self, *purpose: str) -> str:
-        return naming.role_name(self.bu, self.env, self.pname, *purpose)
+        # IAM is global and a DR stack shares its primary's account: its roles carry "dr".
+        dr = ("dr",) if self.stack.region_role == "dr" else ()
+        return naming.role_name(self.bu, self.env, self.pname, *purpose, *dr)
 
     def bucket_name(self, zone: str) -> str:
         return naming.bucket_name(self.bu, self.env, self.pname, zone, self.stack.account_id, self.stack.region_code)

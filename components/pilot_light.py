@@ -16,7 +16,10 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam, naming
-from components.context import StackContext
+from components.context import KeyRef, NetworkRefs, StackContext, TableRef
+from components.dp_common import ProductScope
+from components.dp_ods import dax
+from stackconfig.model import DataProductSettings
 
 CATALOGED_ZONES = ("curated", "reportable")
 
@@ -29,6 +32,9 @@ class PilotLightProductArgs:
     stack: StackContext
     contract: Mapping[str, Any]
     crawler_schedule: str = "cron(0 2 * * ? *)"
+    # DAX over the replica table: off by default (a pilot light); needs `network`.
+    dax_enabled: bool = False
+    network: Optional[NetworkRefs] = None
     # Grants wait for the stack's DataLakeSettings: only a data lake admin may grant.
     lake_formation_settings: Optional[pulumi.Resource] = None
 
@@ -36,6 +42,8 @@ class PilotLightProductArgs:
         dr = self.contract.get("dr")
         if not dr or dr.get("region") != self.stack.region:
             raise ValueError(f"primary contract of '{self.contract.get('name')}' has no replicas in {self.stack.region}")
+        if self.dax_enabled and self.network is None:
+            raise ValueError("dax_enabled needs network (DAX runs in the private subnets)")
 
 
 class PilotLightProduct(pulumi.ComponentResource):
@@ -138,4 +146,12 @@ class PilotLightProduct(pulumi.ComponentResource):
         aws.cloudwatch.EventArchive(f"{name}-archive", event_source_arn=self.bus.arn, retention_days=30,
                                     kms_key_identifier=key_arn, description=f"{product} events published in DR",
                                     opts=child)
+        # DAX in DR only on request, and only where the primary's product has it.
+        self.dax = None
+        product_settings = DataProductSettings.model_validate(c["settings"])
+        if args.dax_enabled and product_settings.operational_store.dax.enabled:
+            assert args.network is not None
+            scope = ProductScope(name=name, product=product_settings, stack=s, network=args.network, parent=self,
+                                 key=KeyRef(key_arn))
+            self.dax = dax(scope, TableRef(name=c["odsTableName"], arn=dr["odsTableArn"]))
         self.register_outputs({"catalog_database": self.database.name, "event_bus_arn": self.bus.arn})

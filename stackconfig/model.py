@@ -341,6 +341,8 @@ class DrSettings(Model):
     ACM certificate for the services' HTTPS listeners (certificates are regional)."""
     replication_time_control: bool = False
     certificate_arn: Optional[str] = Field(default=None, pattern=ACM_ARN)
+    # dr stacks: a warm DAX cluster over the replica table (default off: services read DynamoDB).
+    dax_enabled: bool = False
     hosted_zone_id: Optional[str] = Field(default=None, pattern=r"^Z[A-Z0-9]{1,31}$")
     domain_name: Optional[str] = Field(default=None, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 

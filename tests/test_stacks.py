@@ -8,6 +8,7 @@ import pytest
 
 from offline.runner import shipped_run as stack_run
 from offline import preview
+from offline.preview import policy_report
 from offline.runner import load_stack_config, run_stack
 from stackconfig.loader import PROJECT
 
@@ -241,3 +242,23 @@ def test_lambda_service_reads_through_dax_with_the_client_layer():
     assert not dr.by_type("aws:lambda/layerVersion:LayerVersion")
     assert "DAX_ENDPOINT" not in dr.one("aws:lambda/function:Function", "order-events-function").inputs[
         "environment"]["variables"]
+
+
+def test_dr_dax_is_off_by_default_and_warm_on_request():
+    assert not stack_run("dr").by_type("aws:dax/cluster:Cluster")
+    cfg = load_stack_config("dr")
+    dr = json.loads(cfg[f"{PROJECT}:dr"])
+    cfg[f"{PROJECT}:dr"] = json.dumps({**dr, "daxEnabled": True})
+    run = run_stack("dr", config=cfg, stack_outputs={DEV_REF: stack_run("dev").outputs})
+    assert run.ok, run.error
+    [cluster] = run.by_type("aws:dax/cluster:Cluster")
+    assert (cluster.inputs["clusterEndpointEncryptionType"], cluster.inputs["serverSideEncryption"]) == (
+        "TLS", {"enabled": True})
+    role = next(r for r in run.by_type("aws:iam/role:Role") if r.outputs["arn"] == cluster.inputs["iamRoleArn"])
+    assert role.inputs["name"].endswith("-dr"), "IAM is global: DR roles must not collide with the primary's"
+    policy = json.loads(run.one("aws:iam/rolePolicy:RolePolicy", "orders-dax-policy").inputs["policy"])
+    replica_arn = stack_run("dev").outputs["dataProducts"]["orders"]["dr"]["odsTableArn"]
+    assert replica_arn in policy["Statement"][0]["Resource"]
+    env = json.loads(run.one("aws:ecs/taskDefinition:TaskDefinition", "orders-api-task").inputs["containerDefinitions"])[0]
+    assert {e["name"]: e["value"] for e in env["environment"]}["DAX_ENDPOINT"] == cluster.outputs["configurationEndpoint"]
+    assert policy_report(run).mandatory == 0
