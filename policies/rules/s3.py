@@ -3,6 +3,8 @@ name, which is also the bucket's id). Resource rules check each setting resource
 check that every bucket has each setting."""
 from __future__ import annotations
 
+from collections import defaultdict
+
 from pulumi_policy.proxy import UnknownValueError
 
 from ._base import (CRITICAL, HIGH, LOW, MANDATORY, ADVISORY, MEDIUM, denies_insecure_transport, get,
@@ -98,18 +100,26 @@ def _satisfies(ok, resource) -> bool:
 
 
 def _bucket_settings(resources, setting_types, ok=lambda r: True):
-    """Yield (bucket, [matching setting resources that satisfy ok])."""
-    settings = [s for s in of_type(resources, *setting_types) if _satisfies(ok, s)]
+    """Yield (bucket, [matching setting resources that satisfy ok]).
+
+    Settings are indexed by what their `bucket` input references, so a stack with many buckets
+    is matched in one pass instead of comparing every bucket with every setting."""
+    by_key: dict[str, list] = defaultdict(list)
+    for s in of_type(resources, *setting_types):
+        if _satisfies(ok, s):
+            for ref in references(s, "bucket"):
+                by_key[ref].append(s)
     for bucket in of_type(resources, *BUCKET_TYPES):
-        keys = resource_keys(bucket, "bucket", "id")
-        matched = [s for s in settings if references(s, "bucket") & keys]
-        yield bucket, matched
+        matched = {id(s): s for key in resource_keys(bucket, "bucket", "id") for s in by_key.get(key, ())}
+        yield bucket, list(matched.values())
 
 
-def _every_bucket(setting_types, what, ok=lambda r: True, exempt=lambda bucket, resources: False):
+def _every_bucket(setting_types, what, ok=lambda r: True, exempt=lambda resources: (lambda bucket: False)):
+    """`exempt(resources)` returns the predicate for buckets that need not have the setting."""
     def check(resources, cfg):
+        is_exempt = exempt(resources)
         for bucket, matched in _bucket_settings(resources, setting_types, ok):
-            if not matched and not exempt(bucket, resources):
+            if not matched and not is_exempt(bucket):
                 yield f"Bucket '{bucket.name}' has no {what}.", bucket.urn
     return check
 
@@ -118,23 +128,31 @@ LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:Load
 LOG_TARGET_TAG = "ddp:log-target"
 
 
-def _is_log_target(bucket, resources):
-    """A bucket AWS delivers logs into: S3 server access logs or load balancer access logs.
-    AWS log delivery supports only SSE-S3 there, so the CMK rules exempt these buckets."""
-    keys = resource_keys(bucket, "bucket", "id")
-    tags = get(bucket.props, "tags", default={}) or {}
-    if is_map(tags) and LOG_TARGET_TAG in tags:
-        return True
-    if any(references(r, "targetBucket") & keys for r in of_type(resources, *LOGGING)):
-        return True
-    return any({str(get(lb.props, "accessLogs", "bucket", default=""))} & keys for lb in of_type(resources, *LOAD_BALANCERS))
+def _log_targets(resources):
+    """Predicate for buckets AWS delivers logs into: S3 server access logs or load balancer
+    access logs. AWS log delivery supports only SSE-S3 there, so the CMK rules exempt them."""
+    targets: set[str] = set()
+    for r in of_type(resources, *LOGGING):
+        targets |= references(r, "targetBucket")
+    for lb in of_type(resources, *LOAD_BALANCERS):
+        bucket = get(lb.props, "accessLogs", "bucket", default="")
+        if bucket:
+            targets.add(str(bucket))
+
+    def is_log_target(bucket) -> bool:
+        tags = get(bucket.props, "tags", default={}) or {}
+        if is_map(tags) and LOG_TARGET_TAG in tags:
+            return True
+        return bool(resource_keys(bucket, "bucket", "id") & targets)
+    return is_log_target
 
 
 def _sse_of_non_log_buckets(resources, cfg):
     """SSE configurations must use a CMK, except on log-delivery buckets where only AES256 works."""
+    is_log_target = _log_targets(resources)
     log_keys = set()
     for bucket in of_type(resources, *BUCKET_TYPES):
-        if _is_log_target(bucket, resources):
+        if is_log_target(bucket):
             log_keys |= resource_keys(bucket, "bucket", "id")
     for sse in of_type(resources, *SSE):
         if references(sse, "bucket") & log_keys:
@@ -204,7 +222,7 @@ POLICIES = [
         description="Every S3 bucket has a server-side encryption configuration using SSE-KMS with a CMK.",
         applies_to=BUCKET_TYPES, level=MANDATORY, severity=HIGH,
         check=_every_bucket(SSE, "SSE-KMS encryption configuration with a customer managed key",
-                            ok=lambda r: not list(_sse(r.props, {}, None)), exempt=_is_log_target),
+                            ok=lambda r: not list(_sse(r.props, {}, None)), exempt=_log_targets),
         remediation="Create an aws.s3.BucketServerSideEncryptionConfiguration with aws:kms and a CMK."),
     stack_policy(
         name="s3-bucket-has-versioning", service="s3", control="S3.14",
@@ -224,7 +242,7 @@ POLICIES = [
         name="s3-bucket-has-access-logging", service="s3", control="S3.9",
         description="Every S3 bucket except access-log target buckets logs server access.",
         applies_to=BUCKET_TYPES, level=ADVISORY, severity=MEDIUM,
-        check=_every_bucket(LOGGING, "server access logging", exempt=_is_log_target),
+        check=_every_bucket(LOGGING, "server access logging", exempt=_log_targets),
         remediation="Create an aws.s3.BucketLogging pointing at the stack's access-log bucket."),
     stack_policy(
         name="s3-bucket-acls-disabled", service="s3", control="S3.12",
