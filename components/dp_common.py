@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import blueprint, iam, naming
+from components.iam import ServiceRole
 from components.context import KeyRef, NetworkRefs, StackContext
 from stackconfig.model import DataProductSettings
 
@@ -29,17 +30,6 @@ EVENT_RETRY_MAX_AGE_SECONDS = 24 * 3600
 EVENT_RETRY_ATTEMPTS = 185
 
 KEY_USE_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey")
-
-
-@dataclass(frozen=True)
-class ServiceRole:
-    role: aws.iam.Role
-    # Whoever uses the role depends on its policy, so a first run never starts without permissions.
-    policy: aws.iam.RolePolicy
-
-    @property
-    def arn(self) -> pulumi.Output[str]:
-        return self.role.arn
 
 
 @dataclass(frozen=True)
@@ -108,19 +98,9 @@ class ProductScope:
     def role(self, part: str, service: str, statements: Sequence[dict], *, purpose: Sequence[str] = (),
              source_arn: Optional[str] = None) -> "ServiceRole":
         """A role trusted by one service for this account, with one inline least-privilege policy."""
-        role = aws.iam.Role(
-            f"{self.name}-{part}-role",
-            name=self.role_name(*(purpose or (part,))),
-            assume_role_policy=self.trust(service, source_arn=source_arn),
-            opts=self.child,
-        )
-        policy = aws.iam.RolePolicy(
-            f"{self.name}-{part}-policy",
-            role=role.id,
-            policy=iam.document(*statements),
-            opts=self.child,
-        )
-        return ServiceRole(role, policy)
+        return iam.service_role(f"{self.name}-{part}", service=service, account_id=self.stack.account_id,
+                                statements=statements, role_name=self.role_name(*(purpose or (part,))),
+                                source_arn=source_arn, opts=self.child)
 
     def log_group(self, part: str, suffix: str) -> aws.cloudwatch.LogGroup:
         return aws.cloudwatch.LogGroup(

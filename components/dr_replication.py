@@ -112,15 +112,9 @@ class DrReplication(pulumi.ComponentResource):
         }
 
         source_arns = {z: pulumi.Output.concat(f"arn:{s.partition}:s3:::", b) for z, b in args.source_buckets.items()}
-        role = aws.iam.Role(
-            f"{name}-replication-role",
-            assume_role_policy=iam.trust_policy("s3.amazonaws.com", s.account_id),
-            opts=here,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-replication-policy",
-            role=role.id,
-            policy=iam.document(
+        role = iam.service_role(
+            f"{name}-replication", service="s3.amazonaws.com", account_id=s.account_id, opts=here,
+            statements=[
                 iam.statement(["s3:GetReplicationConfiguration", "s3:ListBucket"], list(source_arns.values()),
                               sid="ReadSourceConfig"),
                 iam.statement(["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl",
@@ -133,8 +127,7 @@ class DrReplication(pulumi.ComponentResource):
                               condition={"StringLike": {"kms:ViaService": f"s3.{s.region}.amazonaws.com"}}),
                 iam.statement(["kms:Encrypt", "kms:GenerateDataKey"], [self.dr_key.arn], sid="EncryptReplicas",
                               condition={"StringLike": {"kms:ViaService": f"s3.{dr}.amazonaws.com"}}),
-            ),
-            opts=here,
+            ],
         )
 
         self.replication_configs = {}
@@ -171,7 +164,7 @@ class DrReplication(pulumi.ComponentResource):
                     destination=destination,
                 )],
                 # Replication needs versioning on both sides first.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[replica.versioning]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[replica.versioning, role.policy]),
             )
 
         self.replica_table = aws.dynamodb.TableReplica(

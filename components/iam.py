@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
 import pulumi
+import pulumi_aws as aws
 
 
 def statement(
@@ -87,3 +89,25 @@ def deny_insecure_transport(service: str, resource_arns: Sequence[Any]) -> dict:
         [f"{service}:*"], resource_arns, effect="Deny", sid="DenyInsecureTransport",
         principal="*", condition={"Bool": {"aws:SecureTransport": "false"}},
     )
+
+
+@dataclass(frozen=True)
+class ServiceRole:
+    role: aws.iam.Role
+    # Whoever uses the role depends on its policy, so a first run never starts without permissions.
+    policy: aws.iam.RolePolicy
+
+    @property
+    def arn(self) -> pulumi.Output[str]:
+        return self.role.arn
+
+
+def service_role(name: str, *, service: str, account_id: str, statements: Sequence[dict],
+                 opts: pulumi.ResourceOptions, role_name: Optional[str] = None,
+                 source_arn: Optional[str] = None) -> ServiceRole:
+    """A role trusted by one AWS service on behalf of this account only, with one inline
+    least-privilege policy. Children: `<name>-role`, `<name>-policy`."""
+    role = aws.iam.Role(f"{name}-role", name=role_name,
+                        assume_role_policy=trust_policy(service, account_id, source_arn=source_arn), opts=opts)
+    policy = aws.iam.RolePolicy(f"{name}-policy", role=role.id, policy=document(*statements), opts=opts)
+    return ServiceRole(role, policy)

@@ -131,20 +131,11 @@ class Network(pulumi.ComponentResource):
             kms_key_id=self.log_key.arn,
             opts=child,
         )
-        role = aws.iam.Role(
-            f"{name}-flow-logs-role",
-            assume_role_policy=iam.trust_policy("vpc-flow-logs.amazonaws.com", args.account_id),
-            opts=child,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-flow-logs-policy",
-            role=role.id,
-            policy=iam.document(
-                iam.statement(
-                    ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                    [self.flow_log_group.arn, pulumi.Output.concat(self.flow_log_group.arn, ":*")],
-                )
-            ),
+        role = iam.service_role(
+            f"{name}-flow-logs", service="vpc-flow-logs.amazonaws.com", account_id=args.account_id,
+            statements=[iam.statement(
+                ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                [self.flow_log_group.arn, pulumi.Output.concat(self.flow_log_group.arn, ":*")])],
             opts=child,
         )
         self.flow_log = aws.ec2.FlowLog(
@@ -155,7 +146,7 @@ class Network(pulumi.ComponentResource):
             log_destination=self.flow_log_group.arn,
             iam_role_arn=role.arn,
             max_aggregation_interval=60,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role.policy]),
         )
 
         self.register_outputs(

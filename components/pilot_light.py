@@ -78,11 +78,9 @@ class PilotLightProduct(pulumi.ComponentResource):
             f"{name}-catalog", name=c["catalogDatabase"],
             description=f"{product} (DR replica catalog of {c.get('region')})", opts=child)
 
-        crawler_role = aws.iam.Role(f"{name}-crawler-role",
-                                    assume_role_policy=iam.trust_policy("glue.amazonaws.com", s.account_id), opts=child)
-        aws.iam.RolePolicy(
-            f"{name}-crawler-policy", role=crawler_role.id,
-            policy=iam.document(
+        crawler_role = iam.service_role(
+            f"{name}-crawler", service="glue.amazonaws.com", account_id=s.account_id, opts=child,
+            statements=[
                 iam.statement(["s3:GetObject", "s3:ListBucket"],
                               [b["arn"] for b in buckets.values()] + [f"{b['arn']}/*" for b in buckets.values()]),
                 iam.statement(["kms:Decrypt", "kms:GenerateDataKey"], [key_arn]),
@@ -93,8 +91,7 @@ class PilotLightProduct(pulumi.ComponentResource):
                                s.arn("glue", f"table/{c['catalogDatabase']}/*")]),
                 iam.statement(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
                                "logs:AssociateKmsKey"], [s.arn("logs", "log-group:/aws-glue/*")]),
-            ),
-            opts=child)
+            ])
         self.crawlers = {
             zone: aws.glue.Crawler(
                 f"{name}-{zone}-crawler",
@@ -108,25 +105,22 @@ class PilotLightProduct(pulumi.ComponentResource):
                     update_behavior="UPDATE_IN_DATABASE", delete_behavior="LOG"),
                 recrawl_policy=aws.glue.CrawlerRecrawlPolicyArgs(recrawl_behavior="CRAWL_EVERYTHING"),
                 configuration=json.dumps({"Version": 1.0, "Grouping": {"TableGroupingPolicy": "CombineCompatibleSchemas"}}),
-                opts=child)
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[crawler_role.policy]))
             for zone, b in buckets.items()
         }
 
-        lf_role = aws.iam.Role(
-            f"{name}-lf-registration",
-            name=naming.role_name(s.business_unit, s.environment, product, "lf-dr"),
-            assume_role_policy=iam.trust_policy("lakeformation.amazonaws.com", s.account_id), opts=child)
-        aws.iam.RolePolicy(
-            f"{name}-lf-registration-policy", role=lf_role.id,
-            policy=iam.document(
+        lf_role = iam.service_role(
+            f"{name}-lf-registration", service="lakeformation.amazonaws.com", account_id=s.account_id,
+            role_name=naming.role_name(s.business_unit, s.environment, product, "lf-dr"), opts=child,
+            statements=[
                 iam.statement(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [f"{b['arn']}/*" for b in buckets.values()]),
                 iam.statement(["s3:ListBucket"], [b["arn"] for b in buckets.values()]),
                 iam.statement(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], [key_arn]),
-            ),
-            opts=child)
+            ])
         for zone, b in buckets.items():
             aws.lakeformation.Resource(f"{name}-{zone}-location", arn=b["arn"], role_arn=lf_role.arn,
-                                       use_service_linked_role=False, opts=child)
+                                       use_service_linked_role=False,
+                                       opts=pulumi.ResourceOptions(parent=self, depends_on=[lf_role.policy]))
         grant_opts = pulumi.ResourceOptions(parent=self, depends_on=[args.lake_formation_settings]
                                             if args.lake_formation_settings is not None else [])
         for acct in c.get("consumers") or []:

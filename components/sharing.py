@@ -56,10 +56,8 @@ class EventSharing(pulumi.ComponentResource):
         s = args.stack
         child = pulumi.ResourceOptions(parent=self)
         targets = {acct: f"arn:{s.partition}:events:{s.region}:{acct}:event-bus/default" for acct in args.consumers}
-        role = aws.iam.Role(f"{name}-forwarder", assume_role_policy=iam.trust_policy("events.amazonaws.com", s.account_id),
-                            opts=child)
-        aws.iam.RolePolicy(f"{name}-forwarder-policy", role=role.id,
-                           policy=iam.document(iam.statement(["events:PutEvents"], list(targets.values()))), opts=child)
+        role = iam.service_role(f"{name}-forwarder", service="events.amazonaws.com", account_id=s.account_id,
+                                statements=[iam.statement(["events:PutEvents"], list(targets.values()))], opts=child)
         dlq = aws.sqs.Queue(f"{name}-dlq", kms_master_key_id=args.key_arn, message_retention_seconds=1209600,
                             opts=child)
         for acct, target in targets.items():
@@ -184,10 +182,8 @@ class ConsumedDataProduct(pulumi.ComponentResource):
         aws.cloudwatch.EventPermission(
             f"{name}-producer-may-put", principal=producer, statement_id=f"{c['name']}-from-{producer}",
             action="events:PutEvents", event_bus_name="default", opts=child)
-        route_role = aws.iam.Role(f"{name}-route", assume_role_policy=iam.trust_policy("events.amazonaws.com", s.account_id),
-                                  opts=child)
-        aws.iam.RolePolicy(f"{name}-route-policy", role=route_role.id,
-                           policy=iam.document(iam.statement(["events:PutEvents"], [self.inbox.arn])), opts=child)
+        route_role = iam.service_role(f"{name}-route", service="events.amazonaws.com", account_id=s.account_id,
+                                      statements=[iam.statement(["events:PutEvents"], [self.inbox.arn])], opts=child)
         rule = aws.cloudwatch.EventRule(
             f"{name}-from-producer", event_bus_name="default",
             event_pattern=json.dumps({"account": [producer], "source": [c["eventSource"]]}), opts=child)
