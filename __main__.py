@@ -17,7 +17,8 @@ from components.dns import FailoverEndpoint, FailoverEndpointArgs
 from components.dr_replication import DrReplication, DrReplicationArgs, ecr_replication
 from components.network import Network, NetworkArgs
 from components.operational_service import OperationalService, OperationalServiceArgs
-from components.pilot_light import PilotLightProduct, PilotLightProductArgs
+from components.pilot_light import (PilotLightError, PilotLightProduct, PilotLightProductArgs, check_replicated,
+                                    pilot_light_service)
 from components.sharing import (ConsumedDataProduct, ConsumedDataProductArgs, EventSharing, EventSharingArgs,
                                 GrantMissing, check_grant, read_contract)
 from stackconfig import SettingsError, load_settings
@@ -26,9 +27,40 @@ from stackconfig.model import ServiceSettings
 
 settings = load_settings()  # stops here with one line if the stack file is wrong
 stack = StackContext.from_settings(settings)
+stack_file = f"Pulumi.{pulumi.get_stack()}.yaml"
+
+
+def upstream_contracts() -> tuple[dict, dict, dict]:
+    """Other stacks' contracts this stack builds on, read and checked before any resource is
+    declared, so a missing grant or replica stops the run with nothing half-deployed:
+    (the primary's data products, the primary's services, consumed products by consumes index)."""
+    products, services, consumed = {}, {}, {}
+    try:
+        if settings.region_role == "dr":
+            ref = pulumi.StackReference("primary", stack_name=settings.primary_stack)
+            upstream = read_contract(ref, "dataProducts", "services")
+            products = upstream["dataProducts"] or {}
+            for c in products.values():
+                check_replicated(c, primary_stack=settings.primary_stack, region=settings.region)
+            services = {name: pilot_light_service(entry, account_id=settings.account.id, region=settings.region,
+                                                  certificate_arn=settings.dr.certificate_arn)
+                        for name, entry in (upstream["services"] or {}).items()}
+    except PilotLightError as exc:
+        raise SettingsError(f"{stack_file}: {PROJECT}:{exc.key}: {exc}") from None
+    for i, use in enumerate(settings.consumes):
+        ref = pulumi.StackReference(f"{use.stack}-{use.data_product}", stack_name=use.stack)
+        contract = (read_contract(ref, "dataProducts")["dataProducts"] or {}).get(use.data_product)
+        try:
+            check_grant(contract, account_id=settings.account.id, producer_stack=use.stack, product=use.data_product)
+        except GrantMissing as exc:
+            raise SettingsError(f"{stack_file}: {PROJECT}:consumes[{i}]: {exc}") from None
+        consumed[i] = contract
+    return products, services, consumed
+
+
+primary_products, primary_services, consumed_contracts = upstream_contracts()
 provider = account_provider(settings)
 scope = pulumi.ResourceOptions(providers=[provider])
-stack_file = f"Pulumi.{pulumi.get_stack()}.yaml"
 
 network = Network(settings.prefix, NetworkArgs(
     prefix=settings.prefix, account_id=settings.account.id, region=settings.region, partition=settings.partition,
@@ -87,57 +119,22 @@ def primary() -> None:
 
     consumed = {}
     for i, use in enumerate(settings.consumes):
-        ref = pulumi.StackReference(f"{use.stack}-{use.data_product}", stack_name=use.stack, opts=scope)
-        contract = (read_contract(ref, "dataProducts")["dataProducts"] or {}).get(use.data_product)
-        try:
-            check_grant(contract, account_id=settings.account.id, producer_stack=use.stack, product=use.data_product)
-        except GrantMissing as exc:
-            raise SettingsError(f"{stack_file}: {PROJECT}:consumes[{i}]: {exc}") from None
         consumed[f"{use.stack}:{use.data_product}"] = ConsumedDataProduct(
             f"{use.data_product}-from-{use.stack.rsplit('/', 1)[-1]}",
-            ConsumedDataProductArgs(stack=stack, producer_stack=use.stack, contract=contract,
+            ConsumedDataProductArgs(stack=stack, producer_stack=use.stack, contract=consumed_contracts[i],
                                     analyst_role_name=use.analyst_role, lake_formation_settings=lake_formation),
             scope).contract
     pulumi.export("consumes", consumed)
 
 
-def dax_of(light: PilotLightProduct) -> dict:
-    if light.dax is None:
-        return {}
-    return {"dax_cluster_arn": light.dax.cluster.arn, "dax_endpoint": light.dax.cluster.configuration_endpoint,
-            "client_security_group_id": light.dax.client_security_group.id}
-
-
 def dr() -> None:
-    ref = pulumi.StackReference("primary", stack_name=settings.primary_stack, opts=scope)
-    upstream = read_contract(ref, "dataProducts", "services")
-    products = upstream["dataProducts"] or {}
     lights = {name: PilotLightProduct(name, PilotLightProductArgs(
         stack=stack, contract=c, lake_formation_settings=lake_formation,
-        dax_enabled=settings.dr.dax_enabled, network=net), scope) for name, c in products.items()}
-    services = {}
-    for name, entry in (upstream["services"] or {}).items():
-        s = ServiceSettings.model_validate(entry["settings"])
-        if s.build_image:  # the primary's ECR replication put the same image into this region
-            registry = f"{settings.account.id}.dkr.ecr.{settings.region}.amazonaws.com"
-            s = s.model_copy(update={"build_image": False,
-                                     "image": f"{registry}/{entry['image']['repository']}:{entry['image']['tag']}"})
-        if s.runtime == "fargate":
-            if settings.dr.certificate_arn is None:
-                raise SettingsError(f"{stack_file}: {PROJECT}:dr.certificateArn: required, the primary runs Fargate "
-                                    f"service '{s.name}' whose HTTPS listener needs an ACM certificate of {settings.region}")
-            s = s.model_copy(update={"certificate_arn": settings.dr.certificate_arn})
-        c = products[s.data_product]
-        ods = c["settings"]["operationalStore"]
-        store = ServedStore(
-            data_product=s.data_product, table_name=c["odsTableName"], table_arn=c["dr"]["odsTableArn"],
-            partition_key=ods["partitionKey"], sort_key=ods.get("sortKey"),
-            partition_key_type=ods["partitionKeyType"], sort_key_type=ods["sortKeyType"], key_arn=c["dr"]["keyArn"],
-            event_bus_name=lights[s.data_product].bus.name, event_bus_arn=lights[s.data_product].bus.arn,
-            event_source=c["eventSource"], **dax_of(lights[s.data_product]))
-        services[name] = service(s, store, pilot_light=True).endpoint
+        dax_enabled=settings.dr.dax_enabled, network=net), scope) for name, c in primary_products.items()}
+    services = {name: service(s, lights[s.data_product].served_store(), pilot_light=True).endpoint
+                for name, s in primary_services.items()}
     pulumi.export("primaryStack", settings.primary_stack)
-    pulumi.export("pilotLight", {"dataProducts": {n: l.database.name for n, l in lights.items()},
+    pulumi.export("pilotLight", {"dataProducts": {n: light.database.name for n, light in lights.items()},
                                  "services": services})
 
 

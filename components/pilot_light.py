@@ -16,10 +16,10 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam, naming
-from components.context import KeyRef, NetworkRefs, StackContext, TableRef
+from components.context import KeyRef, NetworkRefs, ServedStore, StackContext, TableRef
 from components.dp_common import ProductScope
 from components.dp_ods import dax
-from stackconfig.model import DataProductSettings
+from stackconfig.model import DataProductSettings, ServiceSettings
 
 CATALOGED_ZONES = ("curated", "reportable")
 
@@ -148,4 +148,53 @@ class PilotLightProduct(pulumi.ComponentResource):
             scope = ProductScope(name=name, product=product_settings, stack=s, network=args.network, parent=self,
                                  key=KeyRef(key_arn))
             self.dax = dax(scope, TableRef(name=c["odsTableName"], arn=dr["odsTableArn"]))
+        self.contract = c
         self.register_outputs({"catalog_database": self.database.name, "event_bus_arn": self.bus.arn})
+
+    def served_store(self) -> ServedStore:
+        """The replica table, the DR key and this region's bus (and DAX when warm) for services."""
+        c, ods = self.contract, self.contract["settings"]["operationalStore"]
+        dax_refs = {} if self.dax is None else {
+            "dax_cluster_arn": self.dax.cluster.arn, "dax_endpoint": self.dax.cluster.configuration_endpoint,
+            "client_security_group_id": self.dax.client_security_group.id}
+        return ServedStore(
+            data_product=c["name"], table_name=c["odsTableName"], table_arn=c["dr"]["odsTableArn"],
+            partition_key=ods["partitionKey"], sort_key=ods.get("sortKey"),
+            partition_key_type=ods["partitionKeyType"], sort_key_type=ods["sortKeyType"], key_arn=c["dr"]["keyArn"],
+            event_bus_name=self.bus.name, event_bus_arn=self.bus.arn, event_source=c["eventSource"], **dax_refs)
+
+
+class PilotLightError(Exception):
+    """The primary's contract and this DR stack's settings do not fit; `key` names the DR stack's
+    setting to look at, the message says what to change."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(message)
+        self.key = key
+
+
+def check_replicated(contract: Mapping[str, Any], *, primary_stack: str, region: str) -> None:
+    dr = contract.get("dr")
+    if not dr:
+        raise PilotLightError("primaryStack", f"primary stack {primary_stack} does not replicate data product '{contract.get('name')}'; "
+                              f"set drRegion: {region} in its stack file and run `pulumi up` there first")
+    if dr.get("region") != region:
+        raise PilotLightError("primaryStack", f"primary stack {primary_stack} replicates '{contract.get('name')}' to {dr.get('region')}, "
+                              f"not to this stack's region {region}")
+
+
+def pilot_light_service(entry: Mapping[str, Any], *, account_id: str, region: str,
+                        certificate_arn: Optional[str]) -> ServiceSettings:
+    """The primary's service settings as the DR region runs them: the replicated image, and the DR
+    region's certificate (ACM certificates are regional)."""
+    s = ServiceSettings.model_validate(entry["settings"])
+    if s.build_image:  # the primary's ECR replication put the same image into this region
+        registry = f"{account_id}.dkr.ecr.{region}.amazonaws.com"
+        s = s.model_copy(update={"build_image": False,
+                                 "image": f"{registry}/{entry['image']['repository']}:{entry['image']['tag']}"})
+    if s.runtime == "fargate":
+        if certificate_arn is None:
+            raise PilotLightError("dr.certificateArn", f"required: the primary runs Fargate service '{s.name}', whose HTTPS listener "
+                                  f"needs an ACM certificate of {region}")
+        s = s.model_copy(update={"certificate_arn": certificate_arn})
+    return s

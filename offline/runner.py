@@ -40,6 +40,7 @@ class StackRun:
     outputs: dict[str, Any] = field(default_factory=dict)
     error: Optional[str] = None
     config: dict[str, str] = field(default_factory=dict)
+    declared_before_error: list[Record] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -163,6 +164,9 @@ def _execute(stack: str, cfg: dict[str, str], mocks: PlatformMocks, project_dir:
         _sync_await(run_pulumi_func(lambda: runpy.run_path(str(main), run_name="__main__")))
     except SettingsError as exc:
         run.error = str(exc)
+        # What the program declared before it stopped. Reads of other stacks may come first;
+        # nothing that `pulumi up` would create may (tests hold the program to that).
+        run.declared_before_error = list(monitor.records)
         return run
     except pulumi.RunError as exc:
         run.error = f"{stack_file(stack, project_dir).name}: {exc}"

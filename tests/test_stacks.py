@@ -16,6 +16,12 @@ DEV_REF = "organization/data-delivery-platform/dev"
 STACKS = ("dev", "dr", "marketing")
 
 
+def nothing_created(run) -> bool:
+    """A refused stack stops before declaring anything `pulumi up` would create."""
+    declared = {r.type for r in run.declared_before_error}
+    return bool(declared) and declared <= {"pulumi:pulumi:Stack", "pulumi:pulumi:StackReference"}
+
+
 def providers(run):
     return {f"{p.urn}::{p.id}": p for p in run.by_type("pulumi:providers:aws")}
 
@@ -121,7 +127,7 @@ def test_an_ungranted_consumer_is_refused_with_the_producer_and_the_missing_gran
     cfg = load_stack_config("marketing")
     cfg[f"{PROJECT}:account"] = json.dumps({"id": "333333333333", "deployRole": "PlatformDeployer"})
     run = run_stack("marketing", config=cfg, stack_outputs={DEV_REF: stack_run("dev").outputs})
-    assert not run.ok
+    assert not run.ok and nothing_created(run)
     assert run.error.startswith("Pulumi.marketing.yaml: data-delivery-platform:consumes[0]: producer stack "
                                 f"{DEV_REF} has not granted account 333333333333 access to data product 'orders'")
 
@@ -262,3 +268,19 @@ def test_dr_dax_is_off_by_default_and_warm_on_request():
     env = json.loads(run.one("aws:ecs/taskDefinition:TaskDefinition", "orders-api-task").inputs["containerDefinitions"])[0]
     assert {e["name"]: e["value"] for e in env["environment"]}["DAX_ENDPOINT"] == cluster.outputs["configurationEndpoint"]
     assert policy_report(run).mandatory == 0
+
+
+def test_dr_stack_refuses_a_primary_that_does_not_replicate_or_a_missing_certificate():
+    dev_outputs = stack_run("dev").outputs
+    unreplicated = json.loads(json.dumps(dev_outputs))
+    unreplicated["dataProducts"]["orders"]["dr"] = None
+    run = run_stack("dr", stack_outputs={DEV_REF: unreplicated})
+    assert not run.ok and nothing_created(run)
+    assert run.error == (f"Pulumi.dr.yaml: {PROJECT}:primaryStack: primary stack {DEV_REF} does not replicate data "
+                         "product 'orders'; set drRegion: us-west-2 in its stack file and run `pulumi up` there first")
+    cfg = load_stack_config("dr")
+    cfg[f"{PROJECT}:dr"] = json.dumps({k: v for k, v in json.loads(cfg[f"{PROJECT}:dr"]).items() if k != "certificateArn"})
+    run = run_stack("dr", config=cfg, stack_outputs={DEV_REF: dev_outputs})
+    assert nothing_created(run)
+    assert run.error.startswith(f"Pulumi.dr.yaml: {PROJECT}:dr.certificateArn: required: the primary runs Fargate "
+                                "service 'orders-api'")
