@@ -35,6 +35,7 @@ from pulumi.runtime.proto import analyzer_pb2 as pb
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from .pack import ALL_POLICIES, DEFAULT_ENFORCEMENT_LEVEL, PACK_DESCRIPTION, PACK_NAME
+from .rules._base import type_matches
 
 LEVELS = {pb.ADVISORY: "advisory", pb.MANDATORY: "mandatory", pb.REMEDIATE: "remediate", pb.DISABLED: "disabled"}
 LEVEL_CODES = {v: k for k, v in LEVELS.items()}
@@ -233,15 +234,20 @@ class _Stack:
     def __init__(self, resources: Sequence[Mapping[str, Any]]):
         self.resources = list(resources)
         self.by_urn = {r["urn"]: r for r in self.resources}
+        # Messages are immutable once built: each provider and each stack item is built once.
+        self._providers: dict[str, pb.AnalyzerProviderResource] = {}
+        self._items: dict[str, pb.AnalyzerResource] = {}
 
     def provider(self, r: Mapping[str, Any]) -> Optional[pb.AnalyzerProviderResource]:
         urn = _provider_urn(r.get("provider") or "")
         if not urn:
             return None
-        prov = self.by_urn.get(urn)
-        return pb.AnalyzerProviderResource(
-            type=prov["type"] if prov else _urn_type(urn), urn=urn, name=_urn_name(urn),
-            properties=_struct(prov.get("inputs") if prov else {}))
+        if urn not in self._providers:
+            prov = self.by_urn.get(urn)
+            self._providers[urn] = pb.AnalyzerProviderResource(
+                type=prov["type"] if prov else _urn_type(urn), urn=urn, name=_urn_name(urn),
+                properties=_struct(prov.get("inputs") if prov else {}))
+        return self._providers[urn]
 
     def options(self, r: Mapping[str, Any], with_parent: bool) -> pb.AnalyzerResourceOptions:
         opts = pb.AnalyzerResourceOptions(protect=bool(r.get("protect")))
@@ -257,9 +263,15 @@ class _Stack:
             req.provider.CopyFrom(provider)
         return req
 
-    def stack_request(self) -> pb.AnalyzeStackRequest:
+    def stack_request(self, resources: Optional[Sequence[Mapping[str, Any]]] = None) -> pb.AnalyzeStackRequest:
         req = pb.AnalyzeStackRequest()
-        for r in self.resources:
+        req.resources.extend(self._stack_item(r) for r in (self.resources if resources is None else resources))
+        return req
+
+    def _stack_item(self, r: Mapping[str, Any]) -> pb.AnalyzerResource:
+        """One resource as AnalyzeStack sees it; built once per resource and reused by every request."""
+        cache = self._items
+        if r["urn"] not in cache:
             item = pb.AnalyzerResource(type=r["type"], urn=r["urn"], name=_urn_name(r["urn"]),
                                        properties=_struct(_outputs(r)), options=self.options(r, False),
                                        parent=r.get("parent") or "", dependencies=list(r.get("dependencies") or []))
@@ -268,8 +280,8 @@ class _Stack:
             provider = self.provider(r)
             if provider is not None:
                 item.provider.CopyFrom(provider)
-            req.resources.append(item)
-        return req
+            cache[r["urn"]] = item
+        return cache[r["urn"]]
 
 
 # --- entry point ----------------------------------------------------------------------------------
@@ -356,9 +368,11 @@ def analyze(resources: Iterable[Mapping[str, Any]], *, config: Optional[Mapping[
         if meta.level != "disabled":
             by_kind[meta.kind].add(name)
 
-    def collect(response: pb.AnalyzeResponse, default_urn: Optional[str], kind: str) -> None:
+    def collect(response: pb.AnalyzeResponse, default_urn: Optional[str], kind: str,
+                covered: Optional[set[str]] = None) -> None:
+        """covered: the policies this response speaks for (default: every enabled one of `kind`)."""
         not_applicable = {n.policy_name for n in response.not_applicable}
-        applicable.update(by_kind[kind] - not_applicable)
+        applicable.update((by_kind[kind] if covered is None else covered) - not_applicable)
         for d in response.diagnostics:
             urn = default_urn if default_urn is not None else d.urn
             r = stack.by_urn.get(urn, {})
@@ -382,7 +396,22 @@ def analyze(resources: Iterable[Mapping[str, Any]], *, config: Optional[Mapping[
         # The engine reports every Analyze diagnostic against the analysed resource's URN.
         collect(analyze_one(stack.analyze_request(r)), r["urn"], "resource")
     middle = time.perf_counter()
-    collect(servicer.AnalyzeStack(stack.stack_request(), None), None, "stack")
+    if dispatch and not stack_tags:
+        # pulumi-policy converts every resource of the request once per stack policy: hand each
+        # stack policy only the types it declares it reads (see rules/_base.stack_policy).
+        for policy in ALL_POLICIES:
+            if policy.name not in by_kind["stack"]:
+                continue
+            reads = getattr(policy, "reads", None)
+            subset = stack.resources if reads is None else [r for r in stack.resources
+                                                             if type_matches(r["type"], reads)]
+            one = new_servicer([policy])
+            sub = pb.ConfigureAnalyzerRequest()
+            sub.policyConfig[policy.name].CopyFrom(configure.policyConfig[policy.name])
+            one.Configure(sub, None)
+            collect(one.AnalyzeStack(stack.stack_request(subset), None), None, "stack", {policy.name})
+    else:
+        collect(servicer.AnalyzeStack(stack.stack_request(), None), None, "stack")
     if timings is not None:
         timings["resource_policies_s"] = middle - started
         timings["stack_policies_s"] = time.perf_counter() - middle

@@ -83,16 +83,23 @@ def resource_policy(*, name: str, description: str, types: Sequence[str], check:
     return policy
 
 
+def type_matches(resource_type: str, patterns: Sequence[str]) -> bool:
+    """Exact type tokens, or prefixes ending in ':' or '/' (e.g. 'aws:', 'aws:s3/')."""
+    return any(resource_type == t or (t[-1:] in (":", "/") and resource_type.startswith(t)) for t in patterns)
+
+
 def stack_policy(*, name: str, description: str, applies_to: Sequence[str], check: StackCheck,
                  level: EnforcementLevel, severity: Severity, remediation: str,
                  control: Optional[str] = None, service: str,
-                 config: Optional[Mapping[str, dict]] = None) -> StackValidationPolicy:
+                 config: Optional[Mapping[str, dict]] = None, reads: Sequence[str] = ()) -> StackValidationPolicy:
     """A stack policy; not-applicable when the stack holds no resource of ``applies_to``
     (a type token, or a prefix ending in ':' such as 'aws:').
 
+    ``reads``: the other types ``check`` looks at (besides ``applies_to`` and providers), so the
+    offline check can hand the policy only those; tests hold it equal to the full hand-over.
     ``check(resources, cfg)`` yields (message, urn-or-None)."""
     def matches(resource_type: str) -> bool:
-        return any(resource_type == t or (t.endswith(":") and resource_type.startswith(t)) for t in applies_to)
+        return type_matches(resource_type, applies_to)
 
     def validate(args: StackValidationArgs, report_violation) -> None:
         if not any(matches(r.resource_type) for r in args.resources):
@@ -107,6 +114,7 @@ def stack_policy(*, name: str, description: str, applies_to: Sequence[str], chec
         config_schema=_schema(config), severity=severity, framework=fsbp(control),
         tags=[service], remediation_steps=remediation)
     policy.applies_to = tuple(applies_to)  # type: ignore[attr-defined]
+    policy.reads = tuple(applies_to) + tuple(reads) + ("pulumi:providers:",)  # type: ignore[attr-defined]
     return policy
 
 

@@ -197,18 +197,18 @@ POLICIES = [
         description="ECS services run in subnets of at least three availability zones.",
         applies_to=["aws:ecs/service:Service"], level=MANDATORY, severity=MEDIUM, config=AZ_CONFIG,
         check=_spans("aws:ecs/service:Service", "ECS service", "networkConfiguration", "subnets"),
-        remediation="Pass the three private subnets of the stack VPC in network_configuration.subnets."),
+        remediation="Pass the three private subnets of the stack VPC in network_configuration.subnets.", reads=(SUBNET,)),
     stack_policy(
         name="dax-subnet-group-spans-three-azs", service="dax",
         description="DAX subnet groups cover at least three availability zones.",
         applies_to=["aws:dax/subnetGroup:SubnetGroup"], level=MANDATORY, severity=MEDIUM, config=AZ_CONFIG,
         check=_spans("aws:dax/subnetGroup:SubnetGroup", "DAX subnet group", "subnetIds"),
-        remediation="Use the three private subnets of the stack VPC in subnet_ids."),
+        remediation="Use the three private subnets of the stack VPC in subnet_ids.", reads=(SUBNET,)),
     stack_policy(
         name="lambda-vpc-function-spans-three-azs", service="lambda", control="Lambda.5",
         description="Lambda functions attached to a VPC use subnets in at least three availability zones.",
         applies_to=["aws:lambda/function:Function"], level=MANDATORY, severity=MEDIUM, config=AZ_CONFIG,
         check=_spans("aws:lambda/function:Function", "Lambda function", "vpcConfig", "subnetIds",
                      only_if=lambda r: bool(safe_get(r.props, "vpcConfig"))),
-        remediation="Pass the three private subnets of the stack VPC in vpc_config.subnet_ids."),
+        remediation="Pass the three private subnets of the stack VPC in vpc_config.subnet_ids.", reads=(SUBNET,)),
 ]

@@ -188,3 +188,20 @@ def test_type_dispatch_gives_the_stock_servicer_results_on_every_shipped_stack()
         key = lambda r: sorted((v.policy, v.urn, v.level, v.message) for v in r.violations)  # noqa: E731
         assert key(fast) == key(stock)
         assert fast.compliance_summary() == stock.compliance_summary()
+
+
+def test_routing_gives_the_stock_results_on_every_policy_fixture():
+    """Each stack rule declares the types it reads; if one read a type it did not declare, its
+    fixtures would report differently when routed than through the stock servicer."""
+    from policies.offline import analyze
+    from policy_cases import CASES
+    from policy_fixtures import provider
+
+    key = lambda r: sorted((v.policy, v.urn, v.level, v.message) for v in r.violations)  # noqa: E731
+    for name, case in sorted(CASES.items()):
+        for resources in (case.compliant, case.violating):
+            stack = ([provider()] if case.with_provider else []) + list(resources)
+            fast = analyze(stack, config=case.config)
+            stock = analyze(stack, config=case.config, dispatch=False)
+            assert key(fast) == key(stock), name
+            assert fast.applicable == stock.applicable, name
