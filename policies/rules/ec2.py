@@ -118,12 +118,14 @@ POLICIES = [
         description="Only security groups attached to a load balancer accept traffic from the internet.",
         applies_to=[SECURITY_GROUP, INGRESS_RULE, SG_RULE], check=_open_only_on_load_balancers,
         level=MANDATORY, severity=CRITICAL,
-        remediation="Remove the internet ingress; reach services through the load balancer's security group.", reads=LOAD_BALANCERS),
+        remediation="Remove the internet ingress; reach services through the load balancer's security group.",
+        reads=LOAD_BALANCERS),
     stack_policy(
         name="vpc-flow-logs-enabled", service="ec2", control="EC2.6",
         description="Every VPC has a flow log (the network's audit trail).",
         applies_to=[VPC, AWSX_VPC], check=_flow_logs, level=MANDATORY, severity=MEDIUM,
-        remediation="Create an aws.ec2.FlowLog with vpc_id=<vpc id>, traffic_type='ALL' to a KMS-encrypted log group.", reads=(FLOW_LOG,)),
+        remediation="Create an aws.ec2.FlowLog with vpc_id=<vpc id>, traffic_type='ALL' to a KMS-encrypted log group.",
+        reads=(FLOW_LOG,)),
     resource_policy(
         name="ec2-default-security-group-closed", service="ec2", control="EC2.2",
         description="VPC default security groups allow no traffic.",

@@ -54,5 +54,6 @@ POLICIES = [
         name="eventbridge-bus-has-archive", service="eventbridge",
         description="Every custom EventBridge bus has an archive so events can be replayed.",
         applies_to=[BUS], check=_archived, level=ADVISORY, severity=LOW,
-        remediation="Create an aws.cloudwatch.EventArchive with event_source_arn=<bus arn> and a retention.", reads=(ARCHIVE,)),
+        remediation="Create an aws.cloudwatch.EventArchive with event_source_arn=<bus arn> and a retention.",
+        reads=(ARCHIVE,)),
 ]
