@@ -101,8 +101,8 @@ def primary() -> None:
                  "settings": p.model_dump(by_alias=True, mode="json"), "dr": None}
         if p.consumers:
             EventSharing(f"{p.name}-sharing", EventSharingArgs(
-                stack=stack, product=p.name, bus_name=store.event_bus_name, bus_arn=store.event_bus_arn,
-                consumers=p.consumers, key_arn=store.key_arn), scope)
+                stack=stack, product=p.name, bus_name=store.event_bus_name, consumers=p.consumers,
+                key_arn=store.key_arn), scope)
         if dr_provider is not None:
             replication = DrReplication(f"{p.name}-dr", DrReplicationArgs(
                 stack=stack, dr_provider=dr_provider, product=p.name, classification=p.classification,

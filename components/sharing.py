@@ -38,7 +38,6 @@ class EventSharingArgs:
     stack: StackContext
     product: str
     bus_name: pulumi.Input[str]
-    bus_arn: pulumi.Input[str]
     consumers: Sequence[str]
     key_arn: pulumi.Input[str]
 

@@ -215,14 +215,6 @@ def _log_group(m, name, inputs, region, seed):
     return n, {"name": n, "arn": m.arn("logs", f"log-group:{n}", region=region)}
 
 
-def _simple_arn(service: str, kind: str, key: str = "name", id_is_arn: bool = False, sep: str = "/"):
-    def build(m, name, inputs, region, seed):
-        n = _name(inputs, key, name, seed)
-        arn = m.arn(service, f"{kind}{sep}{n}" if kind else n, region=region)
-        return (arn if id_is_arn else n), {key: n, "arn": arn}
-    return build
-
-
 def _queue(m, name, inputs, region, seed):
     n = _name(inputs, "name", name, seed)
     url = f"https://sqs.{region}.amazonaws.com/{m.account_id}/{n}"
