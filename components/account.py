@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Optional
 
-import pulumi
 import pulumi_aws as aws
 
 from components.blueprint import org_tags

@@ -17,7 +17,6 @@ from typing import Any, Callable, Optional
 import pulumi
 from pulumi.runtime import mocks as pmocks
 from pulumi.runtime import rpc
-from pulumi.runtime.sync_await import _sync_await
 
 
 def _hex(seed: str, n: int) -> str:

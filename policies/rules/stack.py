@@ -5,8 +5,8 @@ pinned account and region), or the subnets a service is placed in.
 """
 from __future__ import annotations
 
-from ._base import (CRITICAL, HIGH, MANDATORY, MEDIUM, as_json, as_list, get, is_map, number, of_type,
-                    provider_props, references, resource_keys, safe_get, stack_policy, truthy)
+from ._base import (CRITICAL, HIGH, MANDATORY, MEDIUM, as_json, as_list, is_map, of_type,
+                    provider_props, resource_keys, safe_get, stack_policy, truthy)
 
 AWS_PROVIDER = "pulumi:providers:aws"
 SUBNET = "aws:ec2/subnet:Subnet"
