@@ -41,6 +41,8 @@ class Record:
     id: str = ""
     outputs: dict[str, Any] = field(default_factory=dict)
     remote: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -49,6 +51,7 @@ class Record:
             "protect": self.protect, "retain_on_delete": self.retain_on_delete,
             "dependencies": self.dependencies, "id": self.id,
             "inputs": plain(self.inputs), "outputs": plain(self.outputs), "remote": self.remote,
+            "ignore_changes": list(self.ignore_changes), "property_dependencies": dict(self.property_dependencies),
         }
 
 
@@ -445,6 +448,8 @@ class RecordingMonitor(pmocks.MockMonitor):
                 protect=bool(request.protect), retain_on_delete=bool(request.retainOnDelete),
                 dependencies=list(request.dependencies), inputs=rpc.deserialize_properties(request.object),
                 id=reg.id, outputs=dict(reg.state), remote=bool(request.remote),
+                ignore_changes=list(request.ignoreChanges),
+                property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
             )
         self.records.append(rec)
         self.by_urn[rec.urn] = rec

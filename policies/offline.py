@@ -250,7 +250,8 @@ class _Stack:
         return self._providers[urn]
 
     def options(self, r: Mapping[str, Any], with_parent: bool) -> pb.AnalyzerResourceOptions:
-        opts = pb.AnalyzerResourceOptions(protect=bool(r.get("protect")))
+        opts = pb.AnalyzerResourceOptions(protect=bool(r.get("protect")),
+                                          ignoreChanges=list(r.get("ignore_changes") or []))
         if with_parent and r.get("parent"):
             opts.parent = r["parent"]
         return opts
