@@ -6,14 +6,18 @@
     python -m offline.preview dr --stack-outputs outputs.json
     python -m offline.preview dev --diagram docs/diagrams   # data-flow diagram: .dot, .mmd (+ .svg/.png)
 
-Exit codes: 0 ok, 1 mandatory policy violation, 2 invalid stack file (one line on stderr).
+Exit codes: 0 ok, 1 mandatory policy violation, 2 invalid stack file (one line on stderr: the
+file, the key path and what is allowed; never a traceback), 3 the program itself failed (a bug:
+one line on stderr naming the exception; set DDP_TRACEBACK=1 to see the traceback).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import traceback
 from collections import Counter
 from pathlib import Path
 from typing import Any, Optional
@@ -168,9 +172,17 @@ def main(argv: Optional[list[str]] = None) -> int:
     if args.stack.endswith((".yaml", ".yml")):
         config_path = Path(args.stack)
         stack = config_path.name.removeprefix("Pulumi.").rsplit(".", 1)[0]
-    run = run_stack(stack, config_path=config_path, stack_outputs=known)
+    try:
+        run = run_stack(stack, config_path=config_path, stack_outputs=known)
+    except Exception as exc:  # noqa: BLE001 - the preview prints one line, never a traceback
+        if os.environ.get("DDP_TRACEBACK"):
+            traceback.print_exc()
+        first = (str(exc).strip().splitlines() or [""])[0]
+        print(f"error: Pulumi.{stack}.yaml: the program failed ({type(exc).__name__}: {first}); this is a bug "
+              "in the platform, not in the stack file: please report it", file=sys.stderr)
+        return 3
     if not run.ok:
-        print(f"error: {run.error}", file=sys.stderr)
+        print(f"error: {' '.join(str(run.error).split())}", file=sys.stderr)
         return 2
     if args.quiet:
         print(render_counts(run))

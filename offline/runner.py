@@ -15,22 +15,18 @@ from pathlib import Path
 from typing import Any, Optional
 
 import pulumi
-import yaml
 from pulumi.runtime import settings as rt_settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from offline.mocks import PlatformMocks, Record, RecordingMonitor, plain
+from offline.mocks import DuplicateUrnError, PlatformMocks, Record, RecordingMonitor, plain
 from stackconfig import SettingsError, parse_settings
 from stackconfig.loader import PROJECT
+from stackconfig.stackfile import StackFileError, read_stack_file
 
 ROOT = Path(__file__).resolve().parent.parent
 ORG = "organization"
-
-
-class StackFileError(Exception):
-    """The stack file itself cannot be read (missing, not YAML)."""
 
 
 @dataclass
@@ -68,34 +64,13 @@ def stack_file(stack: str, project_dir: Path = ROOT) -> Path:
     return project_dir / f"Pulumi.{stack}.yaml"
 
 
-def _config_value(value: Any) -> str:
-    if isinstance(value, dict) and set(value) == {"secure"}:
-        return "[secret]"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 def load_stack_config(stack: str, project_dir: Path = ROOT, *, path: Optional[Path] = None) -> dict[str, str]:
     """The flat config map the engine would hand the program for this stack."""
     path = path or stack_file(stack, project_dir)
     if not path.exists():
         shipped = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
         raise StackFileError(f"{path.name}: no such stack file; shipped stacks: {', '.join(shipped)}")
-    try:
-        doc = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise StackFileError(f"{path.name}: not valid YAML: {str(exc).splitlines()[0]}") from None
-    raw = doc.get("config") or {}
-    if not isinstance(raw, dict):
-        raise StackFileError(f"{path.name}: config: must be a mapping of keys to values")
-    out: dict[str, str] = {}
-    for key, value in raw.items():
-        full = key if ":" in key else f"{PROJECT}:{key}"
-        out[full] = _config_value(value)
-    return out
+    return read_stack_file(path)
 
 
 def referenced_stacks(config: dict[str, str]) -> list[str]:
@@ -170,6 +145,11 @@ def _execute(stack: str, cfg: dict[str, str], mocks: PlatformMocks, project_dir:
         return run
     except pulumi.RunError as exc:
         run.error = f"{stack_file(stack, project_dir).name}: {exc}"
+        return run
+    except DuplicateUrnError as exc:
+        # The engine stops the update on the second registration of a URN; so does the offline run.
+        run.error = f"{stack_file(stack, project_dir).name}: {exc}"
+        run.declared_before_error = list(monitor.records)
         return run
     run.records = list(monitor.records)
     root = rt_settings.get_root_resource()

@@ -7,27 +7,39 @@ traceback; it is raised before any resource is declared, so nothing is half-depl
 
 from __future__ import annotations
 
+import difflib
 import json
-from typing import Any, Mapping
+import re
+import types
+import typing
+from pathlib import PurePath
+from typing import Any, Mapping, Optional
 
 import pulumi
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_camel
 
-from stackconfig.model import StackSettings, check_physical_names
+from stackconfig.checks import stack_problems
+from stackconfig.model import FieldProblem, StackSettings, check_physical_names
 
 PROJECT = "data-delivery-platform"
 # Keys that are not ours but that we read.
 REGION_KEY = "aws:region"
+# Keys of other namespaces that mean something to this program; anything else there would be
+# ignored (every resource uses the stack's explicit provider, which reads no aws:* config).
+OTHER_KEYS = {
+    REGION_KEY: "the stack's primary region",
+    "pulumi:disable-default-providers": "keeps every resource on the stack's explicit providers",
+}
 
 
 class SettingsError(pulumi.RunError):
     """A stack file value is invalid. The message is the one line the user sees."""
 
 
-def _field_keys() -> dict[str, str]:
+def _field_keys(model: type[BaseModel] = StackSettings) -> dict[str, str]:
     return {
-        (f.alias or to_camel(name)): name for name, f in StackSettings.model_fields.items() if name != "region"
+        (f.alias or to_camel(name)): name for name, f in model.model_fields.items() if name != "region"
     }
 
 
@@ -35,7 +47,7 @@ def _decode(value: Any) -> Any:
     # The engine hands structured config over as JSON text; plain strings stay strings.
     if isinstance(value, str):
         text = value.strip()
-        if text[:1] in "[{" or text in ("true", "false"):
+        if text[:1] in "[{" or text in ("true", "false", "null"):
             try:
                 return json.loads(text)
             except json.JSONDecodeError:
@@ -51,6 +63,14 @@ def _path(loc: tuple) -> str:
         else:
             out += ("." if out else "") + str(part)
     return out
+
+
+def _key_parts(key: str) -> tuple:
+    """'a.b[2].c' -> ('a', 'b', 2, 'c')."""
+    parts: list = []
+    for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", key):
+        parts.append(int(index) if index else name)
+    return tuple(parts)
 
 
 def _short(value: Any) -> str:
@@ -69,43 +89,106 @@ def _item_name(data: dict, loc: tuple) -> str:
     return ""
 
 
-def parse_settings(config: Mapping[str, Any], *, source: str) -> StackSettings:
-    """Validate a flat `{"<namespace>:<key>": value}` config map; `source` names the stack file."""
+def _model_at(loc: tuple) -> Optional[type[BaseModel]]:
+    """The settings model that holds the key at `loc` (for listing its allowed keys)."""
+    model: Any = StackSettings
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        name = _field_keys(model).get(part)
+        if name is None:
+            return None
+        model = model.model_fields[name].annotation
+        while typing.get_origin(model) in (list, typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(model) if a is not type(None)]
+            model = args[0] if args else None
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _unknown_key(loc: tuple) -> str:
+    key = str(loc[-1])
+    model = _model_at(loc[:-1])
+    allowed = sorted(_field_keys(model)) if model is not None else []
+    hint = ""
+    if to_camel(key) in allowed and to_camel(key) != key:
+        hint = f"; keys are camelCase: did you mean {to_camel(key)}?"
+    elif allowed:
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+    return f"unknown key{hint}" + (f" allowed: {', '.join(allowed)}" if allowed else "")
+
+
+def _namespace_problem(full_key: str, source: str) -> Optional[str]:
+    namespace, _, key = full_key.partition(":")
+    if namespace == PROJECT:
+        return None
+    if full_key in OTHER_KEYS:
+        return None
+    if namespace in ("aws", "pulumi"):
+        return (f"{source}: {full_key}: not read by this program (it builds its own providers, which assume "
+                f"account.deployRole and read no aws:* config); allowed here: {', '.join(sorted(OTHER_KEYS))}")
+    close = difflib.get_close_matches(namespace, [PROJECT], n=1, cutoff=0.6)
+    hint = f"did you mean {PROJECT}:{key}? " if close else ""
+    return (f"{source}: {full_key}: unknown config namespace '{namespace}'; {hint}this program reads "
+            f"{PROJECT}:* and {', '.join(sorted(OTHER_KEYS))}")
+
+
+def stack_name_of(source: str) -> Optional[str]:
+    m = re.fullmatch(r"Pulumi\.(.+)\.ya?ml", PurePath(source).name)
+    return m.group(1) if m else None
+
+
+def parse_settings(config: Mapping[str, Any], *, source: str, stack: Optional[str] = None,
+                   organization: Optional[str] = None) -> StackSettings:
+    """Validate a flat `{"<namespace>:<key>": value}` config map; `source` names the stack file,
+    `stack` (default: from `source`) and `organization` the stack being loaded."""
     keys = _field_keys()
     data: dict[str, Any] = {}
     for full_key, value in config.items():
+        problem = _namespace_problem(full_key, source)
+        if problem:
+            raise SettingsError(problem)
         namespace, _, key = full_key.partition(":")
         if namespace != PROJECT:
             continue
         if key not in keys:
-            raise SettingsError(
-                f"{source}: {full_key}: unknown key; allowed keys: {', '.join(sorted(keys))}"
-            )
+            raise SettingsError(f"{source}: {full_key}: {_unknown_key((key,))}")
         data[key] = _decode(value)
     if REGION_KEY not in config:
         raise SettingsError(f"{source}: {REGION_KEY}: required; set the primary region, e.g. us-east-1")
     data["region"] = _decode(config[REGION_KEY])
     try:
-        settings = StackSettings.model_validate(data)
+        settings = StackSettings.model_validate(data, by_alias=True, by_name=False)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
+        # A misspelt key usually also leaves a required key missing: name the misspelling.
+        errors.sort(key=lambda e: e["type"] != "extra_forbidden")
         first = errors[0]
-        loc = first["loc"]
+        loc = tuple(first["loc"])
+        error = (first.get("ctx") or {}).get("error")
+        if isinstance(error, FieldProblem):
+            loc += _key_parts(error.key)
         key = REGION_KEY if loc[:1] == ("region",) else f"{PROJECT}:{_path(loc)}" if loc else PROJECT
         msg = first["msg"].removeprefix("Value error, ")
         value = first.get("input")
-        got = "" if first["type"] == "missing" or isinstance(value, (dict, list)) and first["type"] == "value_error" \
-            else f" (got {_short(value)})"
+        got = "" if first["type"] in ("missing", "extra_forbidden") or isinstance(value, (dict, list)) \
+            and first["type"] == "value_error" else f" (got {_short(value)})"
+        if isinstance(error, FieldProblem) or first["type"] == "value_error" and value is None:
+            got = ""
         where = _item_name(data, loc)
         if first["type"] == "extra_forbidden":
-            msg = "unknown key"
+            msg = _unknown_key(loc)
         more = f" [+{len(errors) - 1} more problem(s)]" if len(errors) > 1 else ""
         raise SettingsError(f"{source}: {key}: {msg}{got}{where}{more}") from None
-    problems = check_physical_names(settings)
+    problems = stack_problems(settings, stack=stack if stack is not None else stack_name_of(source),
+                              organization=organization)
+    problems += check_physical_names(settings)
     if problems:
         key, msg = problems[0]
         more = f" [+{len(problems) - 1} more problem(s)]" if len(problems) > 1 else ""
-        raise SettingsError(f"{source}: {PROJECT}:{key}: {msg}{more}")
+        raise SettingsError(f"{source}: {PROJECT}:{key}: {msg}{_item_name(data, _key_parts(key))}{more}")
     return settings
 
 
@@ -119,4 +202,10 @@ def current_config() -> dict[str, Any]:
 
 
 def load_settings() -> StackSettings:
-    return parse_settings(current_config(), source=f"Pulumi.{pulumi.get_stack()}.yaml")
+    organization = None
+    try:
+        organization = pulumi.get_organization()
+    except Exception:  # noqa: BLE001 - older engines / mocks without an organization
+        organization = None
+    return parse_settings(current_config(), source=f"Pulumi.{pulumi.get_stack()}.yaml", stack=pulumi.get_stack(),
+                          organization=organization)

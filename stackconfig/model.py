@@ -1,8 +1,9 @@
 """Typed stack settings: the user's interface, validated once at the edge.
 
-Every field has camelCase YAML key (what users write in Pulumi.<stack>.yaml) and a snake_case
-attribute (what components read). Unknown keys are errors, so a typo never silently falls back
-to a default.
+Every field has a camelCase YAML key (what users write in Pulumi.<stack>.yaml; the loader accepts
+only that spelling) and a snake_case attribute (what components read). Unknown keys are errors, so
+a typo never silently falls back to a default. Checks that span several keys of the stack live in
+`stackconfig.checks`; AWS limits and formats in `stackconfig.limits`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_camel
 
 from components import naming
+from stackconfig import limits
 from stackconfig.regions import REGIONS, short_code
+from stackconfig.sshkeys import check_public_key
 
 ACCOUNT_RE = re.compile(r"\d{12}")
 NAME_RE = r"^[a-z][a-z0-9-]*[a-z0-9]$"
@@ -35,6 +38,15 @@ FARGATE_SIZES: dict[int, list[int]] = {
 # CloudWatch Logs only accepts these retention values.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
                       1827, 2192, 2557, 2922, 3288, 3653)
+
+
+class FieldProblem(ValueError):
+    """A validator's problem with a key below the model it validates: `key` (camelCase, dotted,
+    `[i]` for list items) is appended to the model's location, so the user is pointed at it."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(message)
+        self.key = key
 
 
 class Model(BaseModel):
@@ -68,13 +80,7 @@ class NetworkSettings(Model):
     @field_validator("cidr")
     @classmethod
     def _cidr(cls, v: str) -> str:
-        try:
-            net = ipaddress.IPv4Network(v, strict=True)
-        except ValueError as exc:
-            raise ValueError(f"must be an IPv4 CIDR block like 10.0.0.0/16 ({exc})") from None
-        if not 16 <= net.prefixlen <= 20:
-            raise ValueError("prefix must be between /16 and /20 to fit three AZs of subnets")
-        return v
+        return limits.check_vpc_cidr(v)
 
     @field_validator("flow_log_retention_days")
     @classmethod
@@ -84,12 +90,22 @@ class NetworkSettings(Model):
         return v
 
 
-SCHEDULE_RE = re.compile(r"^(cron\([^)]+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$")
-
-
 def _schedule(v: Optional[str]) -> Optional[str]:
-    if v is not None and not SCHEDULE_RE.match(v):
-        raise ValueError("must be an AWS schedule expression: cron(...) or rate(N unit)")
+    # Both schedules are Glue's (ETL trigger, crawler), and Glue takes six-field cron only.
+    if v is not None:
+        limits.check_glue_schedule(v)
+    return v
+
+
+FIELD_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,254}")
+
+
+def _field_names(v: list[str]) -> list[str]:
+    for i, name in enumerate(v):
+        if not FIELD_NAME_RE.fullmatch(name):
+            raise FieldProblem(f"[{i}]", f"field name '{name[:40]}' must be 1-255 characters of letters, digits, "
+                                         "_ . - (no commas or spaces), starting with a letter or _")
+    _no_duplicates(v, "field")
     return v
 
 
@@ -104,6 +120,7 @@ class BatchIngestion(Model):
     required_fields: list[str] = []
 
     _s = field_validator("schedule")(lambda cls, v: _schedule(v))
+    _f = field_validator("required_fields")(lambda cls, v: _field_names(v))
 
     @model_validator(mode="after")
     def _trigger(self) -> "BatchIngestion":
@@ -117,20 +134,32 @@ class StreamingIngestion(Model):
     shards: Optional[int] = Field(default=None, ge=1, le=500)
     retention_hours: int = Field(default=168, ge=168, le=8760)
     required_fields: list[str] = []
-    timestamp_field: Optional[str] = None
+    timestamp_field: Optional[str] = Field(default=None, pattern=FIELD_NAME_RE.pattern)
     buffer_seconds: int = Field(default=300, ge=0, le=900)
+
+    _f = field_validator("required_fields")(lambda cls, v: _field_names(v))
+
+    @model_validator(mode="after")
+    def _environment_size(self) -> "StreamingIngestion":
+        # The record processor Lambda gets both as environment variables (4 KB in all).
+        size = len("REQUIRED_FIELDS") + len(",".join(self.required_fields))
+        size += len("TIMESTAMP_FIELD") + len(self.timestamp_field or "")
+        budget = limits.LAMBDA_ENV_BYTES - limits.LAMBDA_ENV_RESERVED
+        if size > budget:
+            raise FieldProblem("requiredFields", f"requiredFields and timestampField take {size} bytes of the record "
+                               f"processor's Lambda environment; at most {budget} fit (Lambda allows "
+                               f"{limits.LAMBDA_ENV_BYTES} in all, the platform keeps {limits.LAMBDA_ENV_RESERVED})")
+        return self
 
 
 class SftpUser(Model):
     name: str = Field(pattern=r"^[a-z][a-z0-9_.@-]{2,99}$")
     ssh_public_key: str
 
-    @field_validator("ssh_public_key")
+    @field_validator("ssh_public_key", mode="before")
     @classmethod
-    def _key(cls, v: str) -> str:
-        if not re.match(r"^(ssh-rsa|ssh-ed25519|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$", v):
-            raise ValueError("must be an OpenSSH public key (ssh-ed25519, ssh-rsa or ecdsa-sha2-*)")
-        return v
+    def _key(cls, v: object) -> str:
+        return check_public_key(v)  # type: ignore[arg-type]
 
 
 class SftpIngestion(Model):
@@ -140,7 +169,7 @@ class SftpIngestion(Model):
     @field_validator("users")
     @classmethod
     def _unique(cls, v: list[SftpUser]) -> list[SftpUser]:
-        _no_duplicates([u.name for u in v], "SFTP user")
+        _no_duplicates([u.name for u in v], "SFTP user", "[{i}].name")
         return v
 
 
@@ -152,9 +181,10 @@ class EventsIngestion(Model):
     @field_validator("sources")
     @classmethod
     def _sources(cls, v: list[str]) -> list[str]:
-        for s in v:
+        for i, s in enumerate(v):
             if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9._-]{0,255}", s) or s.startswith("aws."):
-                raise ValueError(f"event source '{s}' must be like 'retail.orders' and not start with 'aws.'")
+                raise FieldProblem(f"[{i}]", f"event source '{s[:60]}' must be like 'retail.orders' (letters, digits, "
+                                             ". _ -, at most 256) and not start with 'aws.'")
         _no_duplicates(v, "event source")
         return v
 
@@ -176,22 +206,39 @@ class Ingestion(Model):
 class DaxSettings(Model):
     """DAX in front of the ODS. On unless `enabled: false` is written explicitly."""
     enabled: bool = True
-    node_type: str = Field(default="dax.r5.large", pattern=r"^dax\.[a-z0-9]+\.[a-z0-9]+$")
-    nodes: int = Field(default=3, ge=3, le=11)
+    node_type: str = "dax.r5.large"
+    nodes: int = Field(default=3, ge=limits.DAX_MIN_NODES, le=limits.DAX_MAX_NODES)
+
+    @field_validator("node_type")
+    @classmethod
+    def _node_type(cls, v: str) -> str:
+        if v not in limits.DAX_NODE_TYPES:
+            raise ValueError(f"'{v[:40]}' is not a DAX node type; allowed: {', '.join(limits.DAX_NODE_TYPES)}")
+        return v
 
 
 class OperationalStore(Model):
     """DynamoDB table (+ DAX). On-demand billing, PITR, CMK, deletion protection, streams."""
     partition_key: str = Field(pattern=r"^[a-zA-Z0-9_.-]{1,255}$")
-    partition_key_type: Literal["S", "N", "B"] = "S"
+    partition_key_type: Literal["S", "N"] = "S"
     sort_key: Optional[str] = Field(default=None, pattern=r"^[a-zA-Z0-9_.-]{1,255}$")
-    sort_key_type: Literal["S", "N", "B"] = "S"
+    sort_key_type: Literal["S", "N"] = "S"
     dax: DaxSettings = DaxSettings()
+
+    @field_validator("partition_key_type", "sort_key_type", mode="before")
+    @classmethod
+    def _key_type(cls, v: object) -> object:
+        # functions/ods_api refuses to start with any other key type, and the ODS writer stores
+        # JSON events, which have no binary type.
+        if v not in ("S", "N"):
+            raise ValueError(f"must be S (string) or N (number), got {v!r}: the ODS API and writer read keys "
+                             "from JSON, which has no binary (B) type")
+        return v
 
     @model_validator(mode="after")
     def _keys(self) -> "OperationalStore":
         if self.sort_key is not None and self.sort_key == self.partition_key:
-            raise ValueError("sortKey must differ from partitionKey")
+            raise FieldProblem("sortKey", "sortKey must differ from partitionKey")
         return self
 
 
@@ -203,7 +250,8 @@ class LifecycleSettings(Model):
     @model_validator(mode="after")
     def _order(self) -> "LifecycleSettings":
         if self.transition_to_glacier_days <= self.transition_to_ia_days:
-            raise ValueError("transitionToGlacierDays must be after transitionToIaDays")
+            raise FieldProblem("transitionToGlacierDays", "transitionToGlacierDays must be after transitionToIaDays "
+                               f"({self.transition_to_ia_days})")
         return self
 
 
@@ -226,8 +274,11 @@ class DataProductSettings(Model):
     def _consumers(cls, v: list) -> list:
         if not isinstance(v, list):
             raise ValueError("must be a list of 12-digit account ids")
-        for a in v:
-            _account_id(a)
+        for i, a in enumerate(v):
+            try:
+                _account_id(a)
+            except ValueError as exc:
+                raise FieldProblem(f"[{i}]", str(exc)) from None
         _no_duplicates(v, "consumer account")
         return v
 
@@ -267,11 +318,29 @@ class ServiceSettings(Model):
     @field_validator("allowed_cidrs")
     @classmethod
     def _cidrs(cls, v: list[str]) -> list[str]:
-        for c in v:
+        seen: dict[str, int] = {}
+        per_family = {4: 0, 6: 0}
+        for i, c in enumerate(v):
             try:
-                ipaddress.ip_network(c, strict=True)
+                net = ipaddress.ip_network(c, strict=True)
             except ValueError:
-                raise ValueError(f"'{c}' is not a CIDR block like 203.0.113.0/24") from None
+                raise FieldProblem(f"[{i}]", f"'{c[:50]}' is not a CIDR block like 203.0.113.0/24 "
+                                             "(host bits must be zero)") from None
+            if str(net) in seen:
+                raise FieldProblem(f"[{i}]", f"'{c}' is listed twice (also at [{seen[str(net)]}])")
+            seen[str(net)] = i
+            per_family[net.version] += 1
+            if per_family[net.version] > limits.MAX_ALLOWED_CIDRS_PER_FAMILY:
+                raise FieldProblem(f"[{i}]", f"at most {limits.MAX_ALLOWED_CIDRS_PER_FAMILY} IPv{net.version} CIDRs: each "
+                                   f"takes {limits.ALB_RULES_PER_CIDR} of the load balancer security group's "
+                                   f"{limits.SG_INBOUND_RULES} inbound rules")
+        return [str(ipaddress.ip_network(c)) for c in v]
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, v: Optional[str]) -> Optional[str]:
+        if v is not None:
+            limits.check_image(v)
         return v
 
     @model_validator(mode="after")
@@ -281,38 +350,49 @@ class ServiceSettings(Model):
         wrong = lambda_only if self.runtime == "fargate" else fargate_only
         for f in wrong:
             if getattr(self, f) is not None:
-                raise ValueError(f"{to_camel(f)} does not apply to runtime {self.runtime}")
+                raise FieldProblem(to_camel(f), f"{to_camel(f)} does not apply to runtime {self.runtime}")
         if self.runtime == "fargate":
             if self.build_image == (self.image is not None):
-                raise ValueError("give exactly one of image (a registry URI) or buildImage: true")
+                raise FieldProblem("image" if self.image is not None else "buildImage",
+                                   "give exactly one of image (a registry URI) or buildImage: true")
             if self.cpu is None or self.memory is None:
-                raise ValueError("fargate services need cpu and memory")
+                raise FieldProblem("cpu" if self.cpu is None else "memory", "fargate services need cpu and memory")
             if self.cpu not in FARGATE_SIZES:
-                raise ValueError(f"cpu {self.cpu} is not a Fargate size; allowed: {list(CPU_VALUES)}")
+                raise FieldProblem("cpu", f"cpu {self.cpu} is not a Fargate size; allowed: {list(CPU_VALUES)}")
             if self.memory not in FARGATE_SIZES[self.cpu]:
                 allowed = FARGATE_SIZES[self.cpu]
                 steps = {b - a for a, b in zip(allowed, allowed[1:])}
                 shown = (f"{allowed[0]}..{allowed[-1]} in steps of {steps.pop()}" if len(steps) == 1 and len(allowed) > 3
                          else ", ".join(map(str, allowed)))
-                raise ValueError(f"memory {self.memory} is not allowed with cpu {self.cpu}; allowed: {shown}")
+                raise FieldProblem("memory", f"memory {self.memory} is not allowed with cpu {self.cpu}; allowed: {shown}")
             if self.certificate_arn is None:
-                raise ValueError("fargate services need certificateArn (an ACM certificate for the HTTPS listener)")
+                raise FieldProblem("certificateArn", "fargate services need certificateArn (an ACM certificate for the "
+                                   "HTTPS listener)")
             if not self.allowed_cidrs:
-                raise ValueError("fargate services need allowedCidrs: the CIDRs allowed to reach the load balancer on 443")
-            lo = self.min_count if self.min_count is not None else 0
-            hi = self.max_count if self.max_count is not None else max(self.desired_count or 0, 1)
-            want = self.desired_count if self.desired_count is not None else 0
-            if not lo <= want <= hi:
-                raise ValueError(f"need minCount <= desiredCount <= maxCount, got {lo} <= {want} <= {hi}")
+                raise FieldProblem("allowedCidrs", "fargate services need allowedCidrs: the CIDRs allowed to reach the "
+                                   "load balancer on 443")
+            lo, want, hi = self.minimum, self.desired, self.maximum
+            counts = f"minCount {lo} <= desiredCount {want} <= maxCount {hi}"
+            if lo > hi:
+                raise FieldProblem("minCount" if self.min_count is not None else "maxCount",
+                                   f"need minCount <= maxCount, got {counts} (omitted counts resolved to their defaults)")
+            if want > hi:
+                raise FieldProblem("maxCount" if self.max_count is not None else "desiredCount",
+                                   f"need desiredCount <= maxCount, got {counts} (omitted counts resolved to their defaults)")
+            if lo > want:
+                raise FieldProblem("minCount" if self.min_count is not None else "desiredCount",
+                                   f"need minCount <= desiredCount, got {counts} (omitted counts resolved to their defaults)")
         else:
             if self.build_image:
-                raise ValueError("buildImage does not apply to runtime lambda")
+                raise FieldProblem("buildImage", "buildImage does not apply to runtime lambda")
+            if self.allowed_cidrs:
+                raise FieldProblem("allowedCidrs", "allowedCidrs does not apply to runtime lambda")
             if self.authorizer == "jwt" and self.jwt is None:
-                raise ValueError("authorizer jwt needs jwt: {issuer, audience}")
+                raise FieldProblem("authorizer", "authorizer jwt needs jwt: {issuer, audience}")
             if self.jwt is not None and self.authorizer != "jwt":
-                raise ValueError("jwt is only used with authorizer: jwt")
+                raise FieldProblem("jwt", "jwt is only used with authorizer: jwt")
             if self.trigger == "events" and self.authorizer is not None:
-                raise ValueError("authorizer applies to trigger http only")
+                raise FieldProblem("authorizer", "authorizer applies to trigger http only")
         return self
 
     # Resolved defaults, so components never do `x or default` on numbers.
@@ -349,9 +429,62 @@ class DrSettings(Model):
     @model_validator(mode="after")
     def _dns(self) -> "DrSettings":
         if (self.hosted_zone_id is None) != (self.domain_name is None):
-            raise ValueError("give hostedZoneId and domainName together (Route 53 failover records "
-                             "<service>.<domainName> are created in that zone)")
+            raise FieldProblem("domainName" if self.domain_name is None else "hostedZoneId",
+                               "give hostedZoneId and domainName together (Route 53 failover records "
+                               "<service>.<domainName> are created in that zone)")
         return self
+
+
+EMAIL_RE = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+")
+HTTPS_RE = re.compile(r"https://[A-Za-z0-9.-]+(?::\d{1,5})?(?:/[^\s]*)?")
+
+
+class AlarmSettings(Model):
+    """Where the stack's alarms go: every data product's alarm topic (and any other alarm topic the
+    stack creates) gets one SNS subscription per endpoint. Email recipients must confirm the
+    subscription AWS mails them; https endpoints must confirm it too (e.g. a paging service's SNS
+    integration URL, which does so automatically). Required in stacks that raise alarms."""
+    email: list[str] = []
+    https: list[str] = []
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: list[str]) -> list[str]:
+        for i, a in enumerate(v):
+            if len(a) > 254 or not EMAIL_RE.fullmatch(a):
+                raise FieldProblem(f"[{i}]", f"'{a[:60]}' is not an email address like oncall@example.com")
+        _no_duplicates([a.lower() for a in v], "email", "[{i}]")
+        return v
+
+    @field_validator("https")
+    @classmethod
+    def _https(cls, v: list[str]) -> list[str]:
+        for i, u in enumerate(v):
+            if len(u) > 2048 or not HTTPS_RE.fullmatch(u):
+                raise FieldProblem(f"[{i}]", f"'{u[:60]}' is not an https:// URL (SNS delivers alarms to it over TLS; "
+                                             "plain http is not allowed)")
+        _no_duplicates(v, "https endpoint", "[{i}]")
+        return v
+
+    @model_validator(mode="after")
+    def _some(self) -> "AlarmSettings":
+        if not self.email and not self.https:
+            raise ValueError("give at least one endpoint: email: [..] and/or https: [..]")
+        return self
+
+    @property
+    def endpoints(self) -> list[tuple[str, str]]:
+        """(SNS protocol, endpoint) pairs, in the order given: email first, then https."""
+        return [("email", a) for a in self.email] + [("https", u) for u in self.https]
+
+
+def _tag_value(v: object, what: str) -> object:
+    if v is None:
+        raise ValueError(f"required: {what} is a mandatory tag value and must not be null")
+    if isinstance(v, str):
+        limits.check_tag_value(v.strip(), what)
+    return v
 
 
 class StackSettings(Model):
@@ -372,6 +505,8 @@ class StackSettings(Model):
     services: list[ServiceSettings] = []
     consumes: list[ConsumedProduct] = []
     dr: DrSettings = DrSettings()
+    # Required where alarms are raised (stackconfig.checks); None in a stack that raises none.
+    alarms: Optional[AlarmSettings] = None
 
     @field_validator("region", "dr_region")
     @classmethod
@@ -380,41 +515,36 @@ class StackSettings(Model):
             raise ValueError(f"unknown AWS region '{v}'; allowed: {', '.join(sorted(REGIONS))}")
         return v
 
+    @field_validator("owner", "cost_center", mode="before")
+    @classmethod
+    def _mandatory_tags(cls, v: object, info) -> object:
+        return _tag_value(v, to_camel(info.field_name))
+
     @field_validator("tags")
     @classmethod
     def _tags(cls, v: dict[str, str]) -> dict[str, str]:
-        for k in v:
-            if k.startswith("aws:") or len(k) > 128:
-                raise ValueError(f"tag key '{k}' must not start with 'aws:' and be at most 128 chars")
+        reserved = {k.lower() for k in (*limits.ORG_TAG_KEYS, *limits.RESOURCE_TAG_KEYS)}
+        seen: dict[str, str] = {}
+        for k, value in v.items():
+            try:
+                limits.check_tag_key(k)
+                limits.check_tag_value(value, f"the value of tag '{k[:40]}'")
+            except ValueError as exc:
+                raise FieldProblem(k, str(exc)) from None
+            if k.lower() in reserved or k.lower().startswith(limits.RESOURCE_TAG_PREFIX):
+                raise FieldProblem(k, f"tag key '{k}' is set by the platform (reserved: "
+                                      f"{', '.join((*limits.ORG_TAG_KEYS, *limits.RESOURCE_TAG_KEYS))}, "
+                                      f"{limits.RESOURCE_TAG_PREFIX}*); owner and costCenter have their own keys")
+            if k.lower() in seen:
+                raise FieldProblem(k, f"tag keys '{seen[k.lower()]}' and '{k}' differ only in case; IAM treats "
+                                      "them as one key")
+            seen[k.lower()] = k
+        if len(v) > limits.MAX_USER_TAGS:
+            raise ValueError(f"{len(v)} tags; at most {limits.MAX_USER_TAGS}: AWS allows "
+                             f"{limits.MAX_TAGS_PER_RESOURCE} per resource and the platform sets "
+                             f"{len(limits.ORG_TAG_KEYS)} on every resource and up to "
+                             f"{limits.RESOURCE_TAGS_RESERVED} more on some")
         return v
-
-    @model_validator(mode="after")
-    def _cross_checks(self) -> "StackSettings":
-        if self.dr_region is not None and self.dr_region == self.region:
-            raise ValueError("drRegion must differ from aws:region")
-        if self.dr_region is not None and REGIONS[self.dr_region][0] != REGIONS[self.region][0]:
-            raise ValueError("drRegion must be in the same partition as aws:region")
-        if self.region_role == "dr" and self.primary_stack is None:
-            raise ValueError("a dr stack needs primaryStack: <org>/<project>/<stack> of the primary")
-        cert = self.dr.certificate_arn
-        if cert is not None and cert.split(":")[3] != self.region:
-            raise ValueError(f"dr.certificateArn must be an ACM certificate of {self.region} (this stack's region), "
-                             f"got one of {cert.split(':')[3]}")
-        for svc in self.services:
-            if svc.certificate_arn is not None and svc.certificate_arn.split(":")[3] != self.region:
-                raise ValueError(f"service '{svc.name}': certificateArn must be an ACM certificate of {self.region}; "
-                                 "certificates are regional")
-        _no_duplicates([p.name for p in self.data_products], "data product")
-        _no_duplicates([s.name for s in self.services], "service")
-        products = {p.name for p in self.data_products}
-        for s in self.services:
-            if s.data_product not in products and self.region_role == "primary":
-                raise ValueError(f"service '{s.name}' serves dataProduct '{s.data_product}', "
-                                 f"which this stack does not declare; declared: {sorted(products)}")
-        for p in self.data_products:
-            if self.account.id in p.consumers:
-                raise ValueError(f"data product '{p.name}' lists its own account {self.account.id} as a consumer")
-        return self
 
     @property
     def partition(self) -> str:
@@ -431,11 +561,12 @@ class StackSettings(Model):
         return f"{self.business_unit}-{self.environment}"
 
 
-def _no_duplicates(values: list[str], what: str) -> None:
+def _no_duplicates(values: list[str], what: str, key: str = "[{i}]") -> None:
+    """FieldProblem at the second occurrence (`key` is formatted with its index `i`)."""
     seen: set[str] = set()
-    for v in values:
+    for i, v in enumerate(values):
         if v in seen:
-            raise ValueError(f"duplicate {what} name '{v}'; names must be unique")
+            raise FieldProblem(key.format(i=i), f"duplicate {what} name '{v}'; names must be unique")
         seen.add(v)
 
 
