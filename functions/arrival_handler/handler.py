@@ -8,6 +8,11 @@ Objects already under the quarantine prefix are ignored (their own Object Create
 must not quarantine them again). Failures to copy/delete/start raise so EventBridge retries;
 a retry is safe because the copy targets a fixed key.
 
+Keys arrive exactly as stored: S3 -> EventBridge events carry the plain key (unlike S3 event
+notifications to SNS/SQS/Lambda, which URL-encode it), so the key is never decoded here.
+An object that is gone (HeadObject 404, or 403 because the role's ListBucket is prefix-scoped)
+is "missing", not an error: retrying could never make it reappear.
+
 Validation: allowed suffix, 0 < size <= MAX_OBJECT_BYTES, and for .json/.jsonl/.csv the first
 64 KiB must parse (csv needs a header row); .parquet must carry the PAR1 magic bytes.
 
@@ -27,9 +32,9 @@ import io
 import json
 import logging
 import os
+import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_plus
 
 import boto3
 from botocore.exceptions import ClientError
@@ -39,6 +44,10 @@ logger.setLevel(logging.INFO)
 
 PEEK_BYTES = 64 * 1024
 ON_VALID_CHOICES = ("crawler", "etl", "none")
+METRIC_NAMESPACE = "DataDeliveryPlatform/ArrivalHandler"
+NOT_FOUND_CODES = ("404", "NoSuchKey", "NotFound")
+# HeadObject has no body, so botocore reports a 403 as code "403"; GET-style calls say AccessDenied.
+FORBIDDEN_CODES = ("403", "AccessDenied", "Forbidden")
 
 
 @dataclass(frozen=True)
@@ -210,19 +219,53 @@ def quarantine(s3, bucket: str, key: str, reason: str, content_type: str | None,
     return target
 
 
-def _head(s3, bucket: str, key: str) -> tuple[str, dict] | None:
-    """Find the object; EventBridge may deliver the key URL-encoded."""
-    candidates = [key]
-    decoded = unquote_plus(key)
-    if decoded != key:
-        candidates.append(decoded)
-    for candidate in candidates:
-        try:
-            return candidate, s3.head_object(Bucket=bucket, Key=candidate)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
-                raise
-    return None
+def _emit_metric(name: str, bucket: str) -> None:
+    """Count an event with CloudWatch embedded metric format: one log line, no extra API call
+    or IAM permission (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/
+    CloudWatch_Embedded_Metric_Format_Specification.html)."""
+    print(json.dumps({
+        "_aws": {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": [{
+            "Namespace": METRIC_NAMESPACE, "Dimensions": [["Bucket"]],
+            "Metrics": [{"Name": name, "Unit": "Count"}]}]},
+        "Bucket": bucket, name: 1,
+    }), flush=True)
+
+
+def _head(s3, bucket: str, key: str) -> tuple[dict | None, str | None]:
+    """HeadObject the key exactly as the event delivered it.
+
+    The rule that feeds this Lambda is an EventBridge rule on "Object Created" events, whose
+    ``detail.object.key`` is the object's key as stored, not URL-encoded
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html). Only S3 event
+    notifications to SNS/SQS/Lambda URL-encode it ("red flower.jpg" -> "red+flower.jpg",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html),
+    and this function is never such a target. Decoding here would turn a real "a+b.csv" into
+    "a b.csv" and act on a different object.
+
+    Returns (head, None) when found, (None, "404" | "403") when the object is gone.
+    """
+    try:
+        return s3.head_object(Bucket=bucket, Key=key), None
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code"))
+        if code in NOT_FOUND_CODES:
+            return None, "404"
+        if code in FORBIDDEN_CODES:
+            # The role may list the bucket only under the arrival prefixes (s3:prefix
+            # condition), and S3 evaluates ListBucket for a GET/HEAD without any s3:prefix
+            # key, so a missing object answers 403, not 404
+            # (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html). The role
+            # has s3:GetObject on every arrival prefix, so an object that exists answers 200;
+            # a 403 therefore means "gone" (already quarantined or deleted) and retrying can
+            # never succeed. A genuine AccessDenied on an object that exists (say, a bucket
+            # policy that denies this role) cannot be told apart from the outside: it is logged
+            # with its key and counted (metric HeadObjectForbidden) so an alarm can catch it,
+            # instead of being retried until the event lands in the DLQ.
+            logger.warning(json.dumps({"event": "head_forbidden", "bucket": bucket, "key": key,
+                                       "message": "HeadObject answered 403: treated as gone"}))
+            _emit_metric("HeadObjectForbidden", bucket)
+            return None, "403"
+        raise
 
 
 def start_downstream(bucket: str, key: str, config: Config) -> dict:
@@ -257,20 +300,18 @@ def handler(event: dict, context: Any = None) -> dict:
         return {"action": "ignored", "reason": "event has no detail.bucket.name / detail.object.key"}
 
     result: dict[str, Any] = {"bucket": bucket, "key": key}
-    if unquote_plus(key).startswith(config.quarantine_prefix) or key.startswith(config.quarantine_prefix):
+    if key.startswith(config.quarantine_prefix):
         result.update(action="ignored", reason="already in quarantine")
         logger.info(json.dumps({"event": "arrival", **result}))
         return result
 
     s3 = boto3.client("s3")
-    found = _head(s3, bucket, key)
-    if found is None:
+    head, gone = _head(s3, bucket, key)
+    if head is None:
         # Already moved by an earlier delivery of the same event: nothing left to do.
-        result.update(action="missing", reason="object no longer exists")
+        result.update(action="missing", reason="object no longer exists", headStatus=int(gone))
         logger.info(json.dumps({"event": "arrival", **result}))
         return result
-    key, head = found
-    result["key"] = key
     size = int(head.get("ContentLength", 0))
 
     try:

@@ -1,8 +1,11 @@
 """arrival_handler against moto S3/Glue: every file ends up once, in place or in quarantine."""
 import json
+from urllib.parse import quote_plus, unquote_plus
 
 import boto3
+import botocore.awsrequest
 import pytest
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from conftest import load_function
 
@@ -103,12 +106,6 @@ def test_mixed_batch_every_file_exactly_once(env):
     assert keys(env["s3"]) == expected
 
 
-def test_url_encoded_key_from_eventbridge_is_found(env):
-    put(env["s3"], "sftp/alice/my orders.csv", "a,b\n1,2\n")
-    result = env["mod"].handler(event("sftp/alice/my+orders.csv"))
-    assert result["action"] == "accepted" and result["key"] == "sftp/alice/my orders.csv"
-
-
 def test_custom_quarantine_prefix(env, fresh_env):
     fresh_env.setenv("QUARANTINE_PREFIX", "rejected")
     put(env["s3"], "batch/x.txt", "x")
@@ -166,3 +163,143 @@ def test_crawler_mode_without_name_is_misconfigured(env, fresh_env):
 
 def test_malformed_event_is_ignored(env):
     assert env["mod"].handler({"detail": {}})["action"] == "ignored"
+
+
+# --- keys as EventBridge delivers them: plain, never URL-encoded ---------------------------
+
+ODD_KEYS = [
+    "batch/my orders.csv",            # space
+    "batch/c++ exports/a+b.csv",      # literal '+' (a decoder would turn it into a space)
+    "batch/100%25 done.csv",          # '%' followed by hex digits
+    "batch/50% off.csv",              # a lone '%'
+    "sftp/zoë/Bestellungen für März.csv",  # unicode
+    "sftp/alice/日本語 データ.jsonl",
+]
+
+
+@pytest.mark.parametrize("key", ODD_KEYS)
+def test_odd_keys_are_used_exactly_as_delivered(env, key):
+    body = '{"a": 1}\n' if key.endswith(".jsonl") else "a,b\n1,2\n"
+    put(env["s3"], key, body)
+    result = env["mod"].handler(event(key))
+    assert result["action"] == "accepted" and result["key"] == key
+    assert keys(env["s3"]) == [key]
+
+
+@pytest.mark.parametrize("key", ODD_KEYS)
+def test_odd_bad_keys_are_quarantined_under_their_own_name(env, key):
+    put(env["s3"], key, "")
+    result = env["mod"].handler(event(key))
+    assert result["action"] == "quarantined" and result["quarantineKey"] == f"quarantine/{key}"
+    assert keys(env["s3"]) == [f"quarantine/{key}"]
+
+
+def test_plus_in_key_is_not_decoded_to_a_space(env):
+    """The event for a gone 'a+b.csv' must not act on a different object 'a b.csv'."""
+    put(env["s3"], "batch/a b.csv", "")            # would be quarantined if touched
+    result = env["mod"].handler(event("batch/a+b.csv"))
+    assert result["action"] == "missing"
+    assert keys(env["s3"]) == ["batch/a b.csv"]
+
+
+KEY_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=KEY_TEXT)
+def test_any_key_round_trips_and_encoded_twins_are_left_alone(env, name):
+    """Property: the handler acts on exactly the delivered key, and never on the object a
+    URL-decoder would map it to."""
+    key = f"batch/{name}.csv"
+    assume(len(key.encode()) <= 1024)
+    twin = f"batch/{quote_plus(name)}.csv"             # what an S3 notification would carry
+    s3 = env["s3"]
+    for k in keys(s3):
+        s3.delete_object(Bucket=BUCKET, Key=k)
+    put(s3, key, "a\n1\n")
+    result = env["mod"].handler(event(key))
+    assert result["action"] == "accepted" and result["key"] == key
+    if twin != key:
+        # the encoded form names another (absent) object: the real file is not touched
+        again = env["mod"].handler(event(twin))
+        assert again["action"] == "missing" and again["key"] == twin
+        assert unquote_plus(twin[len("batch/"):-len(".csv")]) == name
+    assert keys(s3) == [key]
+
+
+# --- HeadObject 403: the role's ListBucket is scoped to the arrival prefixes ----------------
+
+@pytest.fixture
+def list_scoped_to_prefixes():
+    """Make moto answer HeadObject for a missing key the way S3 does for a role whose
+    s3:ListBucket carries an s3:prefix condition: 403, not 404 (a HEAD request has no
+    s3:prefix key, so the condition never matches). Counts the HEADs it turned into 403."""
+    oracle = boto3.client("s3")                   # made before the hook: sees the plain 404
+    forbidden = []
+
+    def remember_target(params, context, **_):
+        context["head_target"] = (params["Bucket"], params["Key"])
+
+    def as_s3_without_list_bucket(context, **_):
+        bucket, key = context["head_target"]
+        try:
+            oracle.head_object(Bucket=bucket, Key=key)
+        except oracle.exceptions.ClientError as exc:
+            if exc.response["Error"]["Code"] != "404":
+                raise
+            forbidden.append(key)
+            http = botocore.awsrequest.AWSResponse("https://s3.amazonaws.com", 403, {}, None)
+            # what botocore parses from a body-less HEAD 403 (no error code in the payload)
+            return http, {"Error": {"Code": "403", "Message": "Forbidden"},
+                          "ResponseMetadata": {"HTTPStatusCode": 403}}
+        return None
+
+    boto3.setup_default_session()
+    boto3.DEFAULT_SESSION.events.register("before-parameter-build.s3.HeadObject", remember_target)
+    boto3.DEFAULT_SESSION.events.register("before-call.s3.HeadObject", as_s3_without_list_bucket)
+    yield forbidden
+    boto3.DEFAULT_SESSION = None
+
+
+def test_head_403_on_a_gone_object_is_missing_not_an_error(env, list_scoped_to_prefixes, caplog, capsys):
+    put(env["s3"], "batch/readme.txt", "hello")
+    assert env["mod"].handler(event("batch/readme.txt"))["action"] == "quarantined"
+    # the redelivered event: the key is gone and S3 answers 403
+    again = env["mod"].handler(event("batch/readme.txt"))
+    assert list_scoped_to_prefixes == ["batch/readme.txt"]
+    assert again["action"] == "missing" and again["headStatus"] == 403
+    assert keys(env["s3"]) == ["quarantine/batch/readme.txt"]
+    # logged with its key, and counted as a CloudWatch embedded metric
+    warned = [json.loads(r.getMessage()) for r in caplog.records if "head_forbidden" in r.getMessage()]
+    assert warned == [{"event": "head_forbidden", "bucket": BUCKET, "key": "batch/readme.txt",
+                       "message": "HeadObject answered 403: treated as gone"}]
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert len(emf) == 1 and emf[0]["HeadObjectForbidden"] == 1 and emf[0]["Bucket"] == BUCKET
+    directive = emf[0]["_aws"]["CloudWatchMetrics"][0]
+    assert directive["Metrics"] == [{"Name": "HeadObjectForbidden", "Unit": "Count"}]
+    assert directive["Dimensions"] == [["Bucket"]]
+
+
+def test_head_404_is_missing_and_not_counted(env, capsys):
+    result = env["mod"].handler(event("batch/never-there.csv"))
+    assert result["action"] == "missing" and result["headStatus"] == 404
+    assert '"_aws"' not in capsys.readouterr().out
+
+
+def test_other_head_errors_still_raise_for_a_retry(env):
+    """Throttling or a 5xx is transient: raising lets EventBridge retry the event."""
+    from botocore.exceptions import ClientError
+
+    def slow_down(**_):
+        http = botocore.awsrequest.AWSResponse("https://s3.amazonaws.com", 503, {}, None)
+        return http, {"Error": {"Code": "503", "Message": "Slow Down"}, "ResponseMetadata": {"HTTPStatusCode": 503}}
+
+    put(env["s3"], "batch/a.csv", "a\n1\n")
+    boto3.setup_default_session()
+    boto3.DEFAULT_SESSION.events.register("before-call.s3.HeadObject", slow_down)
+    try:
+        with pytest.raises(ClientError, match="503"):
+            env["mod"].handler(event("batch/a.csv"))
+    finally:
+        boto3.DEFAULT_SESSION = None
+    assert keys(env["s3"]) == ["batch/a.csv"]
