@@ -22,7 +22,9 @@ Environment (read on every call):
   SORT_KEY_TYPE       S (default) or N
   EVENT_BUS_NAME      EventBridge bus name or ARN for ItemUpserted events
   EVENT_SOURCE        event source, e.g. "retail.orders"
-  DAX_ENDPOINT        DAX cluster endpoint, e.g. "daxs://my-cluster.xxxx.dax-clusters.us-east-1.amazonaws.com"
+  DAX_ENDPOINT        DAX cluster endpoint as a TLS URL, "daxs://<cluster address>:9111"
+                      (e.g. "daxs://my-cluster.xxxx.dax-clusters.us-east-1.amazonaws.com:9111");
+                      anything else is refused at start-up, see parse_dax_endpoint
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Mapping
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import boto3
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
@@ -71,6 +73,36 @@ class Config:
     dax_endpoint: str | None
 
 
+DAX_TLS_SCHEME = "daxs"
+
+
+def parse_dax_endpoint(value: str) -> str:
+    """Validate DAX_ENDPOINT and return it for ``AmazonDaxClient(endpoint_url=...)``.
+
+    The cluster is created with TLS, so only ``daxs://host[:port]`` is accepted. amazondax
+    2.x reads a value without a scheme (``host:port``, which is what the provider's
+    ``configurationEndpoint`` gives) as ``dax://host:port`` -- plaintext -- and every call
+    to the TLS cluster then hangs (amazondax/Cluster.py ``_parse_host_ports``), so that form
+    and ``dax://`` are refused with the fix in the message.
+    """
+    text = value.strip()
+    hint = "expected daxs://<cluster address>:9111 (the cluster endpoint as a TLS URL)"
+    if "://" not in text:
+        raise ValueError(f"DAX_ENDPOINT {text!r} has no scheme: the DAX client would speak plaintext to a "
+                         f"TLS cluster; {hint}")
+    parts = urlsplit(text)
+    if parts.scheme != DAX_TLS_SCHEME:
+        raise ValueError(f"DAX_ENDPOINT {text!r} uses scheme {parts.scheme!r}, not {DAX_TLS_SCHEME!r} (TLS); {hint}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"DAX_ENDPOINT {text!r} has an invalid port; {hint}") from None
+    if not parts.hostname or parts.username or parts.password or parts.path not in ("", "/") \
+            or parts.query or parts.fragment or (port is not None and not 0 < port < 65536):
+        raise ValueError(f"DAX_ENDPOINT {text!r} is not a bare cluster URL; {hint}")
+    return text.rstrip("/")
+
+
 def load_config() -> Config:
     env = {k: os.environ.get(k, "").strip() for k in (
         "TABLE_NAME", "PARTITION_KEY", "PARTITION_KEY_TYPE", "SORT_KEY", "SORT_KEY_TYPE",
@@ -82,6 +114,11 @@ def load_config() -> Config:
     for name, value in types.items():
         if value not in ("S", "N"):
             raise ApiError(500, f"service misconfigured: {name} must be S or N")
+    if env["DAX_ENDPOINT"]:
+        try:
+            env["DAX_ENDPOINT"] = parse_dax_endpoint(env["DAX_ENDPOINT"])
+        except ValueError as exc:
+            raise ApiError(500, f"service misconfigured: {exc}") from None
     return Config(
         table_name=env["TABLE_NAME"], partition_key=env["PARTITION_KEY"],
         partition_key_type=types["PARTITION_KEY_TYPE"], sort_key=env["SORT_KEY"] or None,

@@ -12,10 +12,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 from typing import Any
 from urllib.parse import quote
 
 import app
+
+# Checked during the Lambda init phase: a plaintext DAX endpoint fails the function's start
+# with the reason, rather than every request hanging on a TLS cluster.
+if os.environ.get("DAX_ENDPOINT", "").strip():
+    app.parse_dax_endpoint(os.environ["DAX_ENDPOINT"])
 
 
 def _path(event: dict) -> str:

@@ -78,6 +78,13 @@ def make_server(host: str = "0.0.0.0", port: int | None = None) -> ThreadingHTTP
 
 
 def main() -> None:
+    # Refuse to start on a bad configuration (e.g. a plaintext DAX endpoint) so the ECS
+    # deployment fails visibly instead of serving 500s or hanging on every DAX call.
+    try:
+        app.load_config()
+    except app.ApiError as exc:
+        print(json.dumps({"message": "not starting", "error": exc.message}), file=sys.stderr, flush=True)
+        sys.exit(1)
     server = make_server()
     # shutdown() blocks until serve_forever returns, so it must run on another thread.
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())

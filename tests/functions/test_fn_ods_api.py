@@ -160,10 +160,10 @@ def test_aws_failure_is_502_not_a_traceback(env, fresh_env):
     assert status == 502 and "unavailable" in body["message"]
 
 
-def test_dax_endpoint_without_client_falls_back_to_dynamodb_and_logs(env, fresh_env, caplog):
+def test_dax_endpoint_without_client_falls_back_to_dynamodb_and_logs(env, fresh_env, caplog, monkeypatch):
     fresh_env.setenv("DAX_ENDPOINT", "daxs://orders.abc.dax-clusters.us-east-1.amazonaws.com")
+    monkeypatch.setitem(sys.modules, "amazondax", None)  # "not installed": importing it raises ImportError
     app = env["app"]
-    assert "amazondax" not in sys.modules
     assert app.handle("PUT", "/items/o1", '{"a": 1}', JSON)[0] == 200
     assert app.handle("GET", "/items/o1", None, {})[1]["item"]["a"] == 1
     warnings = [r.getMessage() for r in caplog.records if "dax_unavailable" in r.getMessage()]
@@ -298,3 +298,85 @@ def test_dockerfile_runs_as_non_root_on_python_312():
     reqs = [r for r in (FUNCTIONS_DIR / "ods_api" / "requirements.txt").read_text().splitlines()
             if r and not r.startswith("#")]
     assert reqs == ["boto3==1.44.8", "amazon-dax-client==2.1.0"]  # DAX reads in the container
+
+
+# --- DAX endpoint: a TLS URL, never a bare host:port ----------------------------------------
+
+DAX_HOST = "orders.abc123.dax-clusters.us-east-1.amazonaws.com"
+
+
+@pytest.mark.parametrize("value", [f"daxs://{DAX_HOST}:9111", f"daxs://{DAX_HOST}", f"  daxs://{DAX_HOST}:9111/ "])
+def test_dax_tls_url_is_passed_to_the_client_as_endpoint_url(env, fresh_env, monkeypatch, value):
+    fresh_env.setenv("DAX_ENDPOINT", value)
+    calls = []
+
+    class AmazonDaxClient:  # the real client speaks the DynamoDB API; moto serves it here
+        def __new__(cls, endpoint_url=None, region_name=None):
+            calls.append(endpoint_url)
+            return boto3.client("dynamodb", region_name=region_name)
+
+    monkeypatch.setitem(sys.modules, "amazondax", types.SimpleNamespace(AmazonDaxClient=AmazonDaxClient))
+    assert env["app"].handle("PUT", "/items/o1", '{"a": 1}', JSON)[0] == 200
+    assert calls == [value.strip().rstrip("/")]
+    assert calls[0].startswith("daxs://")
+
+
+BAD_DAX = {
+    f"{DAX_HOST}:9111": "has no scheme",          # what the provider's configurationEndpoint is
+    f"{DAX_HOST}:8111": "has no scheme",
+    DAX_HOST: "has no scheme",
+    f"dax://{DAX_HOST}:8111": "scheme 'dax'",      # plaintext
+    f"https://{DAX_HOST}:9111": "scheme 'https'",
+    "daxs://": "not a bare cluster URL",
+    f"daxs://{DAX_HOST}:99999": "invalid port",
+    f"daxs://{DAX_HOST}:9111/orders": "not a bare cluster URL",
+    f"daxs://user:pw@{DAX_HOST}:9111": "not a bare cluster URL",
+}
+
+
+@pytest.mark.parametrize("value", sorted(BAD_DAX))
+def test_non_tls_dax_endpoint_is_refused_and_never_reaches_the_client(env, fresh_env, monkeypatch, value):
+    fresh_env.setenv("DAX_ENDPOINT", value)
+    made = []
+    monkeypatch.setitem(sys.modules, "amazondax",
+                        types.SimpleNamespace(AmazonDaxClient=lambda **kw: made.append(kw)))
+    app = env["app"]
+    with pytest.raises(app.ApiError) as info:
+        app.load_config()
+    assert "DAX_ENDPOINT" in info.value.message and BAD_DAX[value] in info.value.message
+    assert "daxs://<cluster address>:9111" in info.value.message
+    status, body = app.handle("GET", "/items/o1", None, {})
+    assert status == 500 and "DAX_ENDPOINT" in body["message"]
+    assert made == []
+
+
+def test_container_refuses_to_start_with_a_plaintext_dax_endpoint(fresh_env):
+    import subprocess
+    import os as _os
+    env = {k: v for k, v in _os.environ.items() if k != "DAX_ENDPOINT"}
+    env.update(TABLE_NAME=TABLE, PARTITION_KEY="orderId", DAX_ENDPOINT=f"{DAX_HOST}:9111", PORT="0",
+               AWS_DEFAULT_REGION="us-east-1")
+    proc = subprocess.run([sys.executable, "-m", "server"], cwd=str(FUNCTIONS_DIR / "ods_api"), env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    error = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert error["message"] == "not starting" and "DAX_ENDPOINT" in error["error"]
+    assert "listening" not in proc.stdout
+
+
+def test_lambda_init_fails_on_a_plaintext_dax_endpoint(env, fresh_env):
+    fresh_env.setenv("DAX_ENDPOINT", f"{DAX_HOST}:9111")
+    with pytest.raises(ValueError, match="DAX_ENDPOINT .* has no scheme"):
+        load_function("ods_api", "lambda_handler")
+    fresh_env.setenv("DAX_ENDPOINT", f"daxs://{DAX_HOST}:9111")
+    assert load_function("ods_api", "lambda_handler").handler  # a TLS URL loads
+
+
+def test_accepted_endpoints_are_tls_for_the_real_dax_client_and_bare_ones_are_not(env):
+    """The reason for the check, against amazondax's own endpoint parser (when installed)."""
+    cluster = pytest.importorskip("amazondax.Cluster")
+    app = env["app"]
+    for value in (f"daxs://{DAX_HOST}:9111", f"daxs://{DAX_HOST}"):
+        assert cluster._parse_host_ports(app.parse_dax_endpoint(value)) == ("daxs", DAX_HOST, 9111)
+    # what the provider's configurationEndpoint looks like: the client would use plaintext
+    assert cluster._parse_host_ports(f"{DAX_HOST}:9111")[0] == "dax"
