@@ -8,6 +8,7 @@ recorded resource graph and the resolved stack outputs.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import runpy
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any, Optional
 import pulumi
 from pulumi.runtime import settings as rt_settings
 from pulumi.runtime.config import set_all_config
+from pulumi.runtime.settings import _get_rpc_manager
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -137,25 +139,41 @@ def _execute(stack: str, cfg: dict[str, str], mocks: PlatformMocks, project_dir:
     main = project_dir / "__main__.py"
     try:
         _sync_await(run_pulumi_func(lambda: runpy.run_path(str(main), run_name="__main__")))
-    except SettingsError as exc:
-        run.error = str(exc)
+    except (SettingsError, pulumi.RunError, DuplicateUrnError) as exc:
+        # SettingsError carries its own "<stack file>: key: ..." line; the others get the file.
+        run.error = str(exc) if isinstance(exc, SettingsError) else f"{stack_file(stack, project_dir).name}: {exc}"
         # What the program declared before it stopped. Reads of other stacks may come first;
         # nothing that `pulumi up` would create may (tests hold the program to that).
         run.declared_before_error = list(monitor.records)
-        return run
-    except pulumi.RunError as exc:
-        run.error = f"{stack_file(stack, project_dir).name}: {exc}"
-        return run
-    except DuplicateUrnError as exc:
-        # The engine stops the update on the second registration of a URN; so does the offline run.
-        run.error = f"{stack_file(stack, project_dir).name}: {exc}"
-        run.declared_before_error = list(monitor.records)
+        settle_failed_program()
         return run
     run.records = list(monitor.records)
     root = rt_settings.get_root_resource()
     exported = getattr(root, "outputs", {}) or {}
     run.outputs = {k: plain(_sync_await(pulumi.Output.from_input(v).future())) for k, v in exported.items()}
     return run
+
+
+def settle_failed_program() -> None:
+    """Let what a failed program still had in flight finish against its own monitor.
+
+    The program's pending registrations live on the shared event loop; left alone, they would run
+    during the next offline run and land in that run's monitor (as strays, or as false duplicate
+    URNs). Their results and errors are dropped: the run has already failed."""
+    _sync_await(_settle())
+
+
+async def _settle() -> None:
+    manager = _get_rpc_manager()
+    for _ in range(10_000):
+        pending = list(manager.rpcs)
+        manager.rpcs.clear()
+        with rt_settings.SETTINGS.lock:
+            pending += list(rt_settings.SETTINGS.outputs)
+            rt_settings.SETTINGS.outputs.clear()
+        if not pending:
+            return
+        await asyncio.gather(*pending, return_exceptions=True)
 
 
 def fully_qualified(stack: str) -> str:
