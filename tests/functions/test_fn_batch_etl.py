@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pytest
 from hypothesis import given, strategies as st
 
-from conftest import load_function
+from conftest import FUNCTIONS_DIR as FUNCTIONS, load_function
 
 tf = load_function("batch_etl", "transform")
 NOW = datetime(2024, 6, 30, 23, 59, tzinfo=timezone.utc)
@@ -112,3 +112,173 @@ def test_job_main_needs_glue_runtime():
     job = load_function("batch_etl", "job")
     with pytest.raises(ImportError):
         job.main(["job.py"])
+
+
+# --- exactly-once publication of a run's output (moto S3) ------------------------------------
+# Spark itself cannot run here; the tests put into the run's staging prefix what Spark's
+# writers leave there (part files per ingest_date partition, _SUCCESS), and drive the real
+# recover / commit_run / publish code against moto.
+
+import boto3  # noqa: E402
+
+CURATED = "retail-orders-curated"
+RAW = "retail-orders-raw"
+TARGET = f"s3://{CURATED}/batch/"
+REJECTED = f"s3://{RAW}/rejected/"
+OUTPUTS = [TARGET, REJECTED]
+
+
+class GlueJob:
+    """Stands in for awsglue.job.Job: records bookmark commits, can fail like the real call."""
+
+    def __init__(self, fail=False):
+        self.fail, self.commits = fail, 0
+
+    def commit(self):
+        if self.fail:
+            raise RuntimeError("bookmark commit failed")
+        self.commits += 1
+
+
+@pytest.fixture
+def etl(aws):
+    s3 = boto3.client("s3")
+    for bucket in (CURATED, RAW):
+        s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=CURATED, Key="batch/ingest_date=2024-06-01/part-00000-older-run.c000.snappy.parquet",
+                  Body=b"o0\n")                      # published by an earlier, successful run
+    return {"job": load_function("batch_etl", "job"), "s3": s3}
+
+
+def spark_writes(etl, run_id, rows_by_date, rejected=()):
+    """What the job's two Spark writes leave in this run's staging prefixes."""
+    job, s3 = etl["job"], etl["s3"]
+    write_id = f"{run_id}-{len(s3.list_objects_v2(Bucket=CURATED).get('Contents', []))}"
+    _, curated_prefix = job.split_s3_uri(job.run_staging(TARGET, run_id))
+    for date, rows in rows_by_date.items():
+        s3.put_object(Bucket=CURATED, Key=f"{curated_prefix}ingest_date={date}/part-00000-{write_id}.c000.snappy.parquet",
+                      Body="".join(f"{r}\n" for r in rows).encode())
+    s3.put_object(Bucket=CURATED, Key=f"{curated_prefix}_SUCCESS", Body=b"")
+    if rejected:
+        _, rejected_prefix = job.split_s3_uri(job.run_staging(REJECTED, run_id))
+        s3.put_object(Bucket=RAW, Key=f"{rejected_prefix}part-00000-{write_id}.json",
+                      Body="".join(f"{r}\n" for r in rejected).encode())
+
+
+def rows(s3, bucket, prefix):
+    out = []
+    for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", []):
+        out += s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read().decode().split()
+    return sorted(out)
+
+
+def all_keys(s3, bucket):
+    return sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
+
+
+BATCH = {"2024-06-01": ["o1", "o2"], "2024-06-02": ["o3"]}
+
+
+def test_successful_run_publishes_once_and_leaves_no_staging(etl):
+    job, s3 = etl["job"], etl["s3"]
+    assert job.recover(s3, OUTPUTS) == {"rolledForward": [], "discardedObjects": 0}
+    spark_writes(etl, "jr_1", BATCH, rejected=["bad1"])
+    glue = GlueJob()
+    assert job.commit_run(s3, glue, "jr_1", OUTPUTS) == 3
+    assert glue.commits == 1
+    assert rows(s3, CURATED, "batch/ingest_date=") == ["o0", "o1", "o2", "o3"]   # earlier rows kept
+    assert rows(s3, RAW, "rejected/") == ["bad1"]
+    assert not [k for k in all_keys(s3, CURATED) + all_keys(s3, RAW) if "_staging" in k or "_SUCCESS" in k]
+
+
+def test_failed_run_retried_does_not_duplicate_curated_rows(etl):
+    """Run 1 writes curated data, then fails (e.g. writing rejected records) before its
+    bookmark commit; run 2 reads the same files again. Before: append -> every row twice."""
+    job, s3 = etl["job"], etl["s3"]
+    job.recover(s3, OUTPUTS)
+    spark_writes(etl, "jr_1", BATCH)          # ...and then the run dies: no commit_run
+    recovered = job.recover(s3, OUTPUTS)      # run 2
+    assert recovered == {"rolledForward": [], "discardedObjects": 3}
+    spark_writes(etl, "jr_2", BATCH, rejected=["bad1"])
+    job.commit_run(s3, GlueJob(), "jr_2", OUTPUTS)
+    assert rows(s3, CURATED, "batch/ingest_date=") == ["o0", "o1", "o2", "o3"]
+    assert rows(s3, RAW, "rejected/") == ["bad1"]
+
+
+def test_failed_bookmark_commit_publishes_nothing(etl):
+    job, s3 = etl["job"], etl["s3"]
+    spark_writes(etl, "jr_1", BATCH)
+    with pytest.raises(RuntimeError, match="bookmark commit failed"):
+        job.commit_run(s3, GlueJob(fail=True), "jr_1", OUTPUTS)
+    assert rows(s3, CURATED, "batch/ingest_date=") == ["o0"]
+    assert not [k for k in all_keys(s3, CURATED) if k.endswith("_manifest.json")]
+    # the retry reads the same input again and publishes it once
+    job.recover(s3, OUTPUTS)
+    spark_writes(etl, "jr_2", BATCH)
+    job.commit_run(s3, GlueJob(), "jr_2", OUTPUTS)
+    assert rows(s3, CURATED, "batch/ingest_date=") == ["o0", "o1", "o2", "o3"]
+
+
+def test_run_that_committed_its_bookmark_but_died_publishing_is_rolled_forward(etl, monkeypatch):
+    job, s3 = etl["job"], etl["s3"]
+    spark_writes(etl, "jr_1", BATCH, rejected=["bad1"])
+    real_copy, copies = s3.copy, []
+
+    def dies_after_first_copy(*args, **kwargs):
+        if copies:
+            raise SystemExit("driver killed")
+        copies.append(args)
+        return real_copy(*args, **kwargs)
+
+    monkeypatch.setattr(s3, "copy", dies_after_first_copy)
+    glue = GlueJob()
+    with pytest.raises(SystemExit):
+        job.commit_run(s3, glue, "jr_1", OUTPUTS)
+    assert glue.commits == 1                              # bookmark advanced: input never read again
+    monkeypatch.setattr(s3, "copy", real_copy)
+    assert job.recover(s3, OUTPUTS)["rolledForward"] == ["jr_1"]   # next run finishes the publish
+    assert rows(s3, CURATED, "batch/ingest_date=") == ["o0", "o1", "o2", "o3"]   # the copied file once
+    assert rows(s3, RAW, "rejected/") == ["bad1"]
+    assert job.recover(s3, OUTPUTS) == {"rolledForward": [], "discardedObjects": 0}
+
+
+def test_publish_is_idempotent(etl):
+    job, s3 = etl["job"], etl["s3"]
+    spark_writes(etl, "jr_1", BATCH)
+    manifest = job.build_manifest(s3, "jr_1", OUTPUTS)
+    assert [e["to"] for e in manifest["objects"]] == [
+        f"{TARGET}ingest_date=2024-06-01/part-00000-jr_1-1.c000.snappy.parquet",
+        f"{TARGET}ingest_date=2024-06-02/part-00000-jr_1-1.c000.snappy.parquet"]
+    staged = {e["from"]: s3.get_object(Bucket=CURATED, Key=e["from"].split("/", 3)[3])["Body"].read()
+              for e in manifest["objects"]}
+    job.publish(s3, manifest)
+    first = all_keys(s3, CURATED)
+    for uri, body in staged.items():                   # a second publish of the same manifest
+        s3.put_object(Bucket=CURATED, Key=uri.split("/", 3)[3], Body=body)
+    job.publish(s3, manifest)
+    assert all_keys(s3, CURATED) == first
+    assert rows(s3, CURATED, "batch/ingest_date=") == ["o0", "o1", "o2", "o3"]
+
+
+def test_staging_paths(etl):
+    job = etl["job"]
+    assert job.run_staging("s3://b/batch/", "jr_9") == "s3://b/batch/_staging/jr_9/"
+    assert job.run_staging("s3://b/batch", "jr_9") == "s3://b/batch/_staging/jr_9/"
+    assert job.output_paths({"target_path": TARGET}) == [TARGET]
+    assert job.output_paths({"target_path": TARGET, "rejected_path": REJECTED}) == OUTPUTS
+    for bad in ("", "a/b"):
+        with pytest.raises(ValueError):
+            job.run_staging("s3://b/batch/", bad)
+    with pytest.raises(ValueError):
+        job.split_s3_uri("/local/path")
+
+
+def test_job_writes_only_into_its_run_staging():
+    """The Spark writes in main() target this run's staging prefix, never the published one."""
+    source = (FUNCTIONS / "batch_etl" / "job.py").read_text()
+    main_body = source[source.index("def main("):]
+    assert 'mode("append")' not in main_body
+    assert ".parquet(run_staging(args[\"target_path\"], run_id))" in main_body
+    assert ".json(run_staging(args[\"rejected_path\"], run_id))" in main_body
+    assert main_body.index("recover(s3, outputs)") < main_body.index("create_dynamic_frame")
+    assert "commit_run(s3, job, run_id, outputs)" in main_body
