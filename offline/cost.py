@@ -800,8 +800,9 @@ def render(report: CostReport) -> str:
         names = ", ".join(sorted(set(resources))[:4]) + (", ..." if len(set(resources)) > 4 else "")
         out.append(f"  {pid}: ${sample.unit_usd:g} per {sample.unit}  ({len(resources)} resource(s): {names})")
     if priced:
-        out.append(f"  priced from {est.usage_profile}: " + ", ".join(
-            f"{l.resource} {l.price_id} {l.quantity:g} = {_usd(l.monthly_usd)}" for l in priced))
+        out.append(f"  priced from {est.usage_profile}:")
+        out += [f"    {l.resource} {l.price_id}: {l.quantity:g} {l.unit} x ${l.unit_usd:g} = {_usd(l.monthly_usd)}"
+                for l in priced]
         out.append(f"  TOTAL usage: {_usd(est.usage_usd)}    TOTAL: {_usd(est.fixed_usd + est.usage_usd)}")
 
     out += ["", f"Not priced: {len(est.not_priced)}" + ("" if est.complete else "  (the estimate is INCOMPLETE)")]

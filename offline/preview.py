@@ -5,6 +5,7 @@
     python -m offline.preview dev --policy          # also run the CrossGuard pack offline
     python -m offline.preview dr --stack-outputs outputs.json
     python -m offline.preview dev --diagram docs/diagrams   # data-flow diagram: .dot, .mmd (+ .svg/.png)
+    python -m offline.preview dev --cost [usage.yaml]      # monthly cost estimate (also under "estimate" in --json)
 
 Exit codes: 0 ok, 1 mandatory policy violation, 2 invalid stack file (one line on stderr: the
 file, the key path and what is allowed; never a traceback), 3 the program itself failed (a bug:
@@ -159,6 +160,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--policy-config", metavar="FILE", help="policy pack config JSON")
     ap.add_argument("--quiet", action="store_true", help="print only counts and outputs")
     ap.add_argument("--diagram", metavar="DIR", help="write <stack>.dot and .mmd (+ .svg/.png with graphviz) to DIR")
+    ap.add_argument("--cost", nargs="?", const="", metavar="USAGE_FILE",
+                    help="price the graph (offline/cost.py); optional usage profile {resource|'*': {price id: qty}}")
     args = ap.parse_args(argv)
 
     known = None
@@ -189,9 +192,22 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(json.dumps(run.outputs, indent=2, sort_keys=True))
     else:
         print(render(run))
+    cost_report = None
+    if args.cost is not None:
+        from offline.cost import build_report, load_usage, render as render_cost
+        try:
+            usage = load_usage(args.cost) if args.cost else None
+        except (OSError, ValueError) as exc:
+            print(f"--cost {args.cost}: {exc}", file=sys.stderr)
+            return 2
+        cost_report = build_report(run, usage=usage, usage_name=args.cost or None, stack_outputs=known)
+        print("\n" + render_cost(cost_report))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(graph_json(run), indent=2, sort_keys=True))
+        doc = graph_json(run)
+        if cost_report is not None:
+            doc["estimate"] = cost_report.as_json()  # CI can gate on estimate.fixedMonthlyUsd / .complete
+        Path(args.json).write_text(json.dumps(doc, indent=2, sort_keys=True))
     if args.outputs:
         Path(args.outputs).parent.mkdir(parents=True, exist_ok=True)
         from offline.runner import fully_qualified

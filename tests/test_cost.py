@@ -417,3 +417,15 @@ def test_budgets_topic_and_key_statements():
 def test_every_type_the_meters_know_is_either_metered_or_free():
     assert not set(METERS) & FREE
     assert FIXED_COST_TYPES <= set(METERS)
+
+
+def test_preview_cost_flag_prints_the_report_and_puts_the_estimate_in_the_json(tmp_path, capsys):
+    from offline import preview
+
+    out = tmp_path / "marketing.json"
+    assert preview.main(["marketing", "--cost", "--quiet", "--json", str(out)]) == 0
+    estimate_doc = json.loads(out.read_text())["estimate"]
+    assert estimate_doc["complete"] is True and estimate_doc["notPriced"] == []
+    assert estimate_doc["fixedMonthlyUsd"] == cost.committed_fixed_estimate("marketing")
+    assert {s["id"] for s in estimate_doc["switches"]} == set(cost.SWITCHES)
+    assert "Cost estimate of stack 'marketing'" in capsys.readouterr().out
