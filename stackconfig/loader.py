@@ -117,7 +117,7 @@ def _unknown_key(loc: tuple) -> str:
     elif allowed:
         close = difflib.get_close_matches(key, allowed, n=1)
         hint = f"; did you mean {close[0]}?" if close else ""
-    return f"unknown key{hint}" + (f" allowed: {', '.join(allowed)}" if allowed else "")
+    return "unknown key;" + hint.removeprefix(";") + (f" allowed: {', '.join(allowed)}" if allowed else "")
 
 
 def _namespace_problem(full_key: str, source: str) -> Optional[str]:
@@ -156,6 +156,11 @@ def parse_settings(config: Mapping[str, Any], *, source: str, stack: Optional[st
         if key not in keys:
             raise SettingsError(f"{source}: {full_key}: {_unknown_key((key,))}")
         data[key] = _decode(value)
+        if data[key] is None:
+            field = StackSettings.model_fields[keys[key]]
+            what = "required: must not be null" if field.is_required() else "null; give a value, or remove the key " \
+                "to get its default"
+            raise SettingsError(f"{source}: {full_key}: {what}")
     if REGION_KEY not in config:
         raise SettingsError(f"{source}: {REGION_KEY}: required; set the primary region, e.g. us-east-1")
     data["region"] = _decode(config[REGION_KEY])

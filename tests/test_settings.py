@@ -69,15 +69,15 @@ def test_dev_stack_is_valid_and_typed():
         ({"account": {"id": 111111111111, "deployRole": "PlatformDeployer"}}, f"{PROJECT}:account.id", "in quotes"),
         ({"aws:region": "us-east-9"}, "aws:region", "unknown AWS region 'us-east-9'; allowed: af-south-1"),
         ({"drRegion": "mars-1"}, f"{PROJECT}:drRegion", "unknown AWS region"),
-        ({"drRegion": "us-east-1"}, PROJECT, "drRegion must differ from aws:region"),
+        ({"drRegion": "us-east-1"}, f"{PROJECT}:drRegion", "must differ from aws:region (us-east-1)"),
         ({"environment": "qa"}, f"{PROJECT}:environment", "'dev', 'test', 'staging' or 'prod'"),
         ({"allowDataDestroy": "maybe"}, f"{PROJECT}:allowDataDestroy", "valid boolean"),
         ({"dataProducts": {"name": "orders"}}, f"{PROJECT}:dataProducts", "valid list"),
-        ({"dataProduct": []}, f"{PROJECT}:dataProduct", "unknown key; allowed keys:"),
+        ({"dataProduct": []}, f"{PROJECT}:dataProduct", "unknown key; did you mean dataProducts? allowed: account,"),
         ({"network": {"cidr": "10.0.0.0/8"}}, f"{PROJECT}:network.cidr", "between /16 and /20"),
         ({"network": {"natGateways": "two"}}, f"{PROJECT}:network.natGateways", "'one-per-az', 'single' or 'none'"),
         ({"network": {"flowLogRetentionDays": 42}}, f"{PROJECT}:network.flowLogRetentionDays", "CloudWatch retention values"),
-        ({"regionRole": "dr"}, PROJECT, "needs primaryStack"),
+        ({"regionRole": "dr"}, f"{PROJECT}:primaryStack", "required in a dr stack"),
     ],
 )
 def test_top_level_errors(changes, key, allowed):
@@ -163,12 +163,13 @@ def test_consumer_accounts_are_validated():
     bad = products(lambda ps: ps[0].update(consumers=["2222"]))
     assert "12-digit" in error_of(cfg_with(dataProducts=bad))
     own = products(lambda ps: ps[0].update(consumers=["111111111111"]))
-    assert "lists its own account" in error_of(cfg_with(dataProducts=own))
+    assert f"{PROJECT}:dataProducts[0].consumers[0]: 111111111111 is this stack's own account" in error_of(
+        cfg_with(dataProducts=own))
 
 
 def test_sftp_key_must_be_openssh():
     bad = products(lambda ps: ps[0]["ingestion"]["sftp"]["users"][0].update(sshPublicKey="hunter2"))
-    assert "OpenSSH public key" in error_of(cfg_with(dataProducts=bad))
+    assert "OpenSSH public key line" in error_of(cfg_with(dataProducts=bad))
 
 
 # --- property test: many generated bad configs, never a traceback -----------------------------
