@@ -6,9 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STACK  ?= dev
 
-.PHONY: preview test policy diagrams bench layers clean
-
-DAX_LAYER := build/layers/dax/python/amazondax
+.PHONY: preview test policy cost diagrams bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,28 +14,26 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-# The DAX client layer the Lambda services attach when their data product has DAX.
-$(DAX_LAYER): functions/layers/dax-requirements.txt | $(VENV)/.installed
-	$(PY) -m pip install --quiet --no-deps --target build/layers/dax/python -r functions/layers/dax-requirements.txt
-	touch $@
-
-layers: $(DAX_LAYER)
-
-preview: $(VENV)/.installed $(DAX_LAYER)
+preview: $(VENV)/.installed
 	$(PY) -m offline.preview $(STACK)
 
-policy: $(VENV)/.installed $(DAX_LAYER)
+policy: $(VENV)/.installed
 	$(PY) -m offline.preview $(STACK) --policy --quiet
 
-test: $(VENV)/.installed $(DAX_LAYER)
+# Monthly cost of a stack: fixed vs usage-based, DR against primary, each cost switch's saving.
+# USAGE=file.yaml prices the usage-based lines ({resource|'*': {price id: monthly quantity}}).
+cost: $(VENV)/.installed
+	$(PY) -m offline.cost $(STACK) $(if $(USAGE),--usage $(USAGE))
+
+test: $(VENV)/.installed
 	$(PY) -m pytest -q
 
 # Diagrams of the shipped stacks under docs/diagrams (SVG/PNG when Graphviz `dot` is installed).
-diagrams: $(VENV)/.installed $(DAX_LAYER)
+diagrams: $(VENV)/.installed
 	for s in dev dr marketing; do $(PY) -m offline.preview $$s --diagram docs/diagrams --quiet > /dev/null; done
 
 # Speed and memory of the offline run and of the policy check; writes docs/benchmarks.md (~10 min).
-bench: $(VENV)/.installed $(DAX_LAYER)
+bench: $(VENV)/.installed
 	$(PY) bench/benchmark.py
 
 clean:

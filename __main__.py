@@ -106,14 +106,16 @@ def primary() -> None:
         if dr_provider is not None:
             replication = DrReplication(f"{p.name}-dr", DrReplicationArgs(
                 stack=stack, dr_provider=dr_provider, product=p.name, classification=p.classification,
-                source_buckets=product.bucket_names, source_key_arn=store.key_arn, table_arn=store.table_arn,
+                source_buckets=product.bucket_names, source_versioning=product.bucket_versioning,
+                source_key_arn=store.key_arn, table_arn=store.table_arn,
                 replication_time_control=settings.dr.replication_time_control), scope)
             extra["dr"] = replication.contract
         contracts[p.name] = pulumi.Output.all(product.contract, extra).apply(lambda v: {**v[0], **v[1]})
     pulumi.export("dataProducts", contracts)
     pulumi.export("services", {
         s.name: {"endpoint": services[s.name].endpoint, "settings": s.model_dump(by_alias=True, mode="json"),
-                 "image": {"repository": services[s.name].repository.name, "tag": services[s.name].image_tag}
+                 "image": {"repository": services[s.name].repository.name, "tag": services[s.name].image_tag,
+                           "uri": services[s.name].image.image_uri}
                  if s.build_image else None}
         for s in settings.services})
 

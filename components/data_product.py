@@ -14,12 +14,10 @@ import pulumi_aws as aws
 
 from components import blueprint, iam, naming
 from components.context import NetworkRefs, ServedStore, StackContext
-from components.dp_catalog import (ARTIFACTS_PREFIX, CrawlTarget, consumer_grants, crawler, crawler_grants, database,
-                                   glue_database_names, lake_formation_settings, register, registration_role,
-                                   security_configuration)
+from components.dp_catalog import ZoneRef, lake_formation_settings, product_catalog, security_configuration
 from components.dp_common import ProductScope, queue_policy_for_events, tls_only
-from components.dp_ingestion import (BATCH_PREFIX, SFTP_PREFIX, STREAMING_PREFIX, arrival, batch, check_cidrs,
-                                     event_bus_name, events, notify_rule, sftp, streaming)
+from components.dp_ingestion import (BATCH_PREFIX, SFTP_PREFIX, arrival, batch, check_cidrs, event_bus_name, events,
+                                     notify_rule, raw_crawl_prefixes, sftp, streaming)
 from components.dp_ods import dax, table
 from components.dp_storage import storage_zones
 from components.kms import customer_key
@@ -81,7 +79,10 @@ class DataProduct(pulumi.ComponentResource):
     - catalog: a Glue security configuration, the product database (reportable tables, shared)
       and an internal database (curated/raw tables), crawlers with their own read-only roles;
     - Lake Formation: curated and reportable registered with a dedicated role; consumers get
-      DESCRIBE on the product database and SELECT/DESCRIBE on its tables, without grant option.
+      DESCRIBE on the product database and SELECT/DESCRIBE on its tables, each with the grant
+      option so the consumer's data lake admin can pass them on inside its own account.
+    The catalog and Lake Formation part is `dp_catalog.product_catalog`, which the DR pilot light
+    builds over the replicas too.
 
     Buckets, table and key are protected and retained unless the stack sets allowDataDestroy.
     """
@@ -112,6 +113,7 @@ class DataProduct(pulumi.ComponentResource):
         zones, logs = storage_zones(scope)
         self.buckets = {z: zb.bucket for z, zb in zones.items()}
         self.bucket_names = {z: b.bucket for z, b in self.buckets.items()}
+        self.bucket_versioning = {z: zb.secure.versioning for z, zb in zones.items()}
         self.log_bucket = logs.bucket
 
         # Monitoring: one encrypted topic for every alarm and failure event of the product.
@@ -141,13 +143,9 @@ class DataProduct(pulumi.ComponentResource):
             opts=child,
         )
 
-        # Catalog.
+        # Catalog: security configuration first (batch ETL uses it too).
         security = security_configuration(scope)
-        shared_db_name, internal_db_name = glue_database_names(scope)
-        self.catalog_database = database(scope, "catalog", shared_db_name, zones["reportable"],
-                                         f"{product.name}: reportable data sets, shared with consumers")
-        self.internal_database = database(scope, "catalog-internal", internal_db_name, zones["curated"],
-                                          f"{product.name}: curated and raw data, domain-internal")
+        lf_deps = [args.lake_formation_settings] if args.lake_formation_settings is not None else []
 
         # Ingestion.
         self.notify_dlq = scope.queue("notify-dlq")
@@ -158,25 +156,12 @@ class DataProduct(pulumi.ComponentResource):
 
         # Crawlers: curated and reportable always; raw data that no ETL turns into curated data
         # (streamed records, SFTP files without batch) gets its own crawler.
-        crawlers = {
-            "curated-crawler": crawler(
-                scope, "curated-crawler", db=self.internal_database, db_name=internal_db_name,
-                targets=[CrawlTarget(zones["curated"], exclusions=(f"{ARTIFACTS_PREFIX}**",))],
-                security=security, recrawl="CRAWL_EVERYTHING"),
-            "reportable-crawler": crawler(
-                scope, "reportable-crawler", db=self.catalog_database, db_name=shared_db_name,
-                targets=[CrawlTarget(zones["reportable"])], security=security, recrawl="CRAWL_EVERYTHING"),
-        }
-        raw_prefixes = ([STREAMING_PREFIX] if ingestion.streaming else []) + \
-                       ([SFTP_PREFIX] if ingestion.sftp and not ingestion.batch else [])
-        raw_crawler_name = None
-        if raw_prefixes:
-            crawlers["raw-crawler"] = crawler(
-                scope, "raw-crawler", db=self.internal_database, db_name=internal_db_name,
-                targets=[CrawlTarget(zones["raw"], prefix=p) for p in raw_prefixes], security=security,
-                recrawl="CRAWL_NEW_FOLDERS_ONLY", table_prefix="raw_")
-            raw_crawler_name = scope.physical("glue", "raw-crawler")
-        self.crawlers = {k: c for k, (c, _) in crawlers.items()}
+        catalog = product_catalog(scope, {z: ZoneRef(z, zb.bucket.bucket, zb.bucket.arn) for z, zb in zones.items()},
+                                  security, raw_prefixes=raw_crawl_prefixes(ingestion), lf_deps=lf_deps)
+        self.catalog_database, self.internal_database = catalog.shared_database, catalog.internal_database
+        self.crawlers = catalog.crawlers
+        self.lake_formation_role = catalog.registration_role
+        raw_crawler_name = catalog.raw_crawler_name
 
         arrival_prefixes = ([BATCH_PREFIX] if ingestion.batch and ingestion.batch.on_arrival else []) + \
                            ([SFTP_PREFIX] if ingestion.sftp else [])
@@ -189,7 +174,7 @@ class DataProduct(pulumi.ComponentResource):
         failure_rules = [notify_rule(
             scope, "crawler-failed", f"{product.name} crawler failed",
             {"source": ["aws.glue"], "detail-type": ["Glue Crawler State Change"],
-             "detail": {"crawlerName": [scope.physical("glue", k) for k in crawlers], "state": ["Failed"]}},
+             "detail": {"crawlerName": [scope.physical("glue", k) for k in self.crawlers], "state": ["Failed"]}},
             self.alarm_topic, self.notify_dlq,
         )]
         if self.batch:
@@ -201,18 +186,6 @@ class DataProduct(pulumi.ComponentResource):
             policy=self._topic_policy([r.arn for r in failure_rules]),
             opts=child,
         )
-
-        # Lake Formation: register the shared zones with a dedicated role, then grant.
-        lf_deps = [args.lake_formation_settings] if args.lake_formation_settings is not None else []
-        shared_zones = [zones["curated"], zones["reportable"]]
-        self.lake_formation_role = registration_role(scope, shared_zones)
-        registered = {z.zone: register(scope, z, self.lake_formation_role, lf_deps) for z in shared_zones}
-        for part, (_, role) in crawlers.items():
-            db = self.catalog_database if part == "reportable-crawler" else self.internal_database
-            zone = {"curated-crawler": "curated", "reportable-crawler": "reportable"}.get(part)
-            locations = [(zones[zone], registered[zone])] if zone else []
-            crawler_grants(scope, part, role, db, locations, lf_deps)
-        consumer_grants(scope, self.catalog_database, registered["reportable"], lf_deps)
 
         self.contract = pulumi.Output.from_input({
             "name": product.name,
@@ -228,7 +201,7 @@ class DataProduct(pulumi.ComponentResource):
             "odsTableName": self.table.name,
             "odsTableArn": self.table.arn,
             "odsStreamArn": self.table.stream_arn,
-            "daxEndpoint": self.dax.cluster.configuration_endpoint if self.dax else None,
+            "daxEndpoint": self.dax.endpoint_url if self.dax else None,
             "sftpEndpoint": self.sftp.server.endpoint if self.sftp else None,
             "alarmTopicArn": self.alarm_topic.arn,
             "consumers": list(product.consumers),
@@ -244,15 +217,12 @@ class DataProduct(pulumi.ComponentResource):
             a.stack.arn("logs", "log-group:/aws-glue/*"),
         ]
         return [
-            iam.key_service_statement(
-                f"logs.{a.stack.region}.amazonaws.com", a.stack.partition, a.stack.account_id, sid="CloudWatchLogs",
-                condition={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": scope_logs}},
-            ),
-            # The event bus, and the encrypted DLQs and topic EventBridge delivers to.
-            iam.key_service_statement("events.amazonaws.com", a.stack.partition, a.stack.account_id, sid="EventBridge"),
+            iam.key_for_logs(a.stack.region, a.stack.partition, scope_logs),
+            iam.key_for_event_buses(a.stack.account_id),
+            # EventBridge delivers failure events and dead letters to the encrypted topic and DLQs.
+            iam.key_for_delivery("events.amazonaws.com", sid="EventBridgeDelivers"),
             # Alarms publish to the encrypted alarm topic.
-            iam.key_service_statement("cloudwatch.amazonaws.com", a.stack.partition, a.stack.account_id,
-                                      sid="CloudWatchAlarms"),
+            iam.key_for_delivery("cloudwatch.amazonaws.com", sid="CloudWatchAlarms"),
         ]
 
     def _bus_policy(self) -> pulumi.Output[str]:
@@ -286,8 +256,9 @@ class DataProduct(pulumi.ComponentResource):
     def served_store(self) -> ServedStore:
         """The ODS, key and event bus for operational services.
 
-        event_source is `<businessUnit>.<product>`: services publish under the product's own
-        source, whatever the ingested sources are called, so consumers can tell them apart."""
+        event_source is `naming.service_event_source` (`<businessUnit>.<product>.ods`): services
+        publish under the product's own source, never one the product ingests, so the ODS writer
+        never re-applies a service's writes and consumers can tell them apart."""
         a = self.args
         ods = a.product.operational_store
         return ServedStore(
@@ -301,9 +272,9 @@ class DataProduct(pulumi.ComponentResource):
             key_arn=self.key.arn,
             event_bus_name=self.event_bus.name,
             event_bus_arn=self.event_bus.arn,
-            event_source=f"{a.stack.business_unit}.{a.product.name}",
+            event_source=naming.service_event_source(a.stack.business_unit, a.product.name),
             dax_cluster_arn=self.dax.cluster.arn if self.dax else None,
-            dax_endpoint=self.dax.cluster.configuration_endpoint if self.dax else None,
+            dax_endpoint=self.dax.endpoint_url if self.dax else None,
             client_security_group_id=self.dax.client_security_group.id if self.dax else None,
         )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal, Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -19,7 +19,6 @@ import pulumi_aws as aws
 from components import iam, naming
 from components.context import StackContext
 from components.dp_common import ProductScope, ServiceRole
-from components.dp_storage import ZoneBucket
 
 # Crawled tables group compatible schemas (one table per dataset, not per file) and partitions
 # inherit the table's schema, so a new file never forks a table.
@@ -32,6 +31,9 @@ CRAWLER_CONFIGURATION = json.dumps({
 # Lake Formation cross-account grants need catalog settings version 3 or later.
 LF_CROSS_ACCOUNT_VERSION = "4"
 ARTIFACTS_PREFIX = "_artifacts/"
+# What a consumer account receives, each with the grant option (see `consumer_grants`).
+CONSUMER_DATABASE_PERMISSIONS = ("DESCRIBE",)
+CONSUMER_TABLE_PERMISSIONS = ("SELECT", "DESCRIBE")
 
 CRAWLER_CATALOG_ACTIONS = (
     "glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable",
@@ -42,14 +44,24 @@ CRAWLER_CATALOG_ACTIONS = (
 
 
 @dataclass(frozen=True)
+class ZoneRef:
+    """What the catalog needs of a storage zone: its name and its bucket's name and ARN. The
+    primary builds it from its own buckets, the DR pilot light from the replicas in the contract."""
+
+    zone: str
+    bucket_name: pulumi.Input[str]
+    bucket_arn: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
 class CrawlTarget:
-    zone: ZoneBucket
+    zone: ZoneRef
     prefix: str = ""  # "" = the whole bucket
     exclusions: tuple[str, ...] = ()
 
     @property
-    def bucket_name(self) -> pulumi.Output[str]:
-        return self.zone.bucket.bucket
+    def bucket_name(self) -> pulumi.Input[str]:
+        return self.zone.bucket_name
 
 
 def security_configuration(scope: ProductScope) -> aws.glue.SecurityConfiguration:
@@ -69,13 +81,16 @@ def security_configuration(scope: ProductScope) -> aws.glue.SecurityConfiguratio
     )
 
 
-def database(scope: ProductScope, part: str, name: str, location: ZoneBucket, description: str) -> aws.glue.CatalogDatabase:
+def database(scope: ProductScope, part: str, name: str, location: ZoneRef, description: str,
+             deps: Sequence[pulumi.Resource] = ()) -> aws.glue.CatalogDatabase:
+    """A Glue database. It waits for the account's Lake Formation settings (`deps`): a database
+    created before them would get the IAMAllowedPrincipals default the settings switch off."""
     return aws.glue.CatalogDatabase(
         f"{scope.name}-{part}",
         name=name,
         description=description,
-        location_uri=pulumi.Output.concat("s3://", location.bucket.bucket, "/"),
-        opts=scope.child,
+        location_uri=pulumi.Output.concat("s3://", location.bucket_name, "/"),
+        opts=scope.after(*deps),
     )
 
 
@@ -104,10 +119,10 @@ def crawler(scope: ProductScope, part: str, *, db: aws.glue.CatalogDatabase, db_
     Append-only zones (raw) crawl new folders only, which AWS allows only with LOG policies;
     curated/reportable are re-crawled fully so schema changes update the tables, and vanished
     tables are deprecated rather than deleted."""
-    reads = [pulumi.Output.concat(t.zone.bucket.arn, "/", t.prefix, "*") for t in targets]
+    reads = [pulumi.Output.concat(t.zone.bucket_arn, "/", t.prefix, "*") for t in targets]
     role = scope.role(part, "glue.amazonaws.com", [
         iam.statement(["s3:GetObject"], reads, sid="ReadTargets"),
-        iam.statement(["s3:ListBucket"], list({t.zone.zone: t.zone.bucket.arn for t in targets}.values()),
+        iam.statement(["s3:ListBucket"], list({t.zone.zone: t.zone.bucket_arn for t in targets}.values()),
                       sid="ListTargets"),
         catalog_statement(scope.stack, db_name, CRAWLER_CATALOG_ACTIONS),
         glue_logs_statement(scope.stack, "crawlers"),
@@ -184,21 +199,21 @@ def _role_of_session(arn: str) -> str:
     return f"arn:{partition}:iam::{account}:role/{resource.split('/')[0]}"
 
 
-def registration_role(scope: ProductScope, zones: Sequence[ZoneBucket]) -> ServiceRole:
+def registration_role(scope: ProductScope, zones: Sequence[ZoneRef]) -> ServiceRole:
     """A dedicated role Lake Formation uses for the registered zones (not the service-linked
     role, which cannot use a customer key and is shared by every location in the account)."""
     return scope.role("lakeformation", "lakeformation.amazonaws.com", [
-        iam.statement(["s3:ListBucket"], [z.bucket.arn for z in zones], sid="List"),
+        iam.statement(["s3:ListBucket"], [z.bucket_arn for z in zones], sid="List"),
         iam.statement(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                      [pulumi.Output.concat(z.bucket.arn, "/*") for z in zones], sid="Objects"),
+                      [pulumi.Output.concat(z.bucket_arn, "/*") for z in zones], sid="Objects"),
         scope.key_use("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"),
     ])
 
 
-def register(scope: ProductScope, zone: ZoneBucket, role: ServiceRole, deps: Sequence[pulumi.Resource]) -> aws.lakeformation.Resource:
+def register(scope: ProductScope, zone: ZoneRef, role: ServiceRole, deps: Sequence[pulumi.Resource]) -> aws.lakeformation.Resource:
     return aws.lakeformation.Resource(
         f"{scope.name}-{zone.zone}-lf",
-        arn=zone.bucket.arn,
+        arn=zone.bucket_arn,
         role_arn=role.arn,
         use_service_linked_role=False,
         opts=scope.after(role.policy, *deps),
@@ -206,7 +221,7 @@ def register(scope: ProductScope, zone: ZoneBucket, role: ServiceRole, deps: Seq
 
 
 def crawler_grants(scope: ProductScope, part: str, role: ServiceRole, db: aws.glue.CatalogDatabase,
-                   locations: Sequence[tuple[ZoneBucket, aws.lakeformation.Resource]],
+                   locations: Sequence[tuple[ZoneRef, aws.lakeformation.Resource]],
                    deps: Sequence[pulumi.Resource]) -> list[aws.lakeformation.Permissions]:
     """What a crawler needs under Lake Formation: create/alter tables in its database and
     point tables at the registered locations it crawls."""
@@ -222,7 +237,7 @@ def crawler_grants(scope: ProductScope, part: str, role: ServiceRole, db: aws.gl
             f"{scope.name}-{part}-lf-{zone.zone}",
             principal=role.arn,
             permissions=["DATA_LOCATION_ACCESS"],
-            data_location=aws.lakeformation.PermissionsDataLocationArgs(arn=zone.bucket.arn),
+            data_location=aws.lakeformation.PermissionsDataLocationArgs(arn=zone.bucket_arn),
             opts=scope.after(registered, *deps),
         ))
     return grants
@@ -231,20 +246,28 @@ def crawler_grants(scope: ProductScope, part: str, role: ServiceRole, db: aws.gl
 def consumer_grants(scope: ProductScope, db: aws.glue.CatalogDatabase, registered: aws.lakeformation.Resource,
                     deps: Sequence[pulumi.Resource]) -> list[aws.lakeformation.Permissions]:
     """Per consumer account (named by account id, so reordering never replaces a grant): see the
-    product database, read every table in it. No grant option: consumers cannot re-share."""
+    product database, read every table in it.
+
+    Both grants carry the grant option for exactly what they grant: a cross-account grant is
+    received by the consumer account's data lake admin, who must pass it on to the account's own
+    principals (the analyst role), and Lake Formation refuses that second grant without the
+    option. The option does not let a consumer share outside its own account: Lake Formation
+    does not allow re-sharing a cross-account grant to a third account."""
     grants = []
     for account in scope.product.consumers:
         grants.append(aws.lakeformation.Permissions(
             f"{scope.name}-consumer-{account}-db",
             principal=account,
-            permissions=["DESCRIBE"],
+            permissions=list(CONSUMER_DATABASE_PERMISSIONS),
+            permissions_with_grant_options=list(CONSUMER_DATABASE_PERMISSIONS),
             database=aws.lakeformation.PermissionsDatabaseArgs(name=db.name),
             opts=scope.after(registered, *deps),
         ))
         grants.append(aws.lakeformation.Permissions(
             f"{scope.name}-consumer-{account}-tables",
             principal=account,
-            permissions=["SELECT", "DESCRIBE"],
+            permissions=list(CONSUMER_TABLE_PERMISSIONS),
+            permissions_with_grant_options=list(CONSUMER_TABLE_PERMISSIONS),
             table=aws.lakeformation.PermissionsTableArgs(database_name=db.name, wildcard=True),
             opts=scope.after(registered, *deps),
         ))
@@ -255,3 +278,59 @@ def glue_database_names(scope: ProductScope) -> tuple[str, str]:
     shared = naming.glue_database_name(scope.bu, scope.env, scope.pname)
     internal = naming.physical_name("glue_database", scope.bu, scope.env, scope.pname, "internal")
     return shared, internal
+
+
+# --- the whole catalog of a product, primary and DR alike -------------------------------------
+
+@dataclass(frozen=True)
+class Catalog:
+    shared_database: aws.glue.CatalogDatabase
+    internal_database: aws.glue.CatalogDatabase
+    # part ("curated-crawler", ...) -> crawler
+    crawlers: dict[str, aws.glue.Crawler]
+    registration_role: ServiceRole
+    # Physical name of the raw crawler, when raw data is crawled (arrivals start it).
+    raw_crawler_name: str | None
+
+
+def product_catalog(scope: ProductScope, zones: Mapping[str, ZoneRef], security: aws.glue.SecurityConfiguration,
+                    *, raw_prefixes: Sequence[str], lf_deps: Sequence[pulumi.Resource]) -> Catalog:
+    """The catalog and Lake Formation set-up of one data product. The primary builds it over its
+    zones and the DR pilot light over the replicas, so DR's catalog is the primary's by
+    construction: the shared database (reportable tables only, granted to consumers), the internal
+    database (curated tables, and raw tables under `raw_` when `raw_prefixes` are crawled),
+    crawlers with their own read-only roles, the curated and reportable zones registered with a
+    dedicated role, crawler grants and consumer grants."""
+    shared_name, internal_name = glue_database_names(scope)
+    shared = database(scope, "catalog", shared_name, zones["reportable"],
+                      f"{scope.pname}: reportable data sets, shared with consumers", lf_deps)
+    internal = database(scope, "catalog-internal", internal_name, zones["curated"],
+                        f"{scope.pname}: curated and raw data, domain-internal", lf_deps)
+    crawlers = {
+        "curated-crawler": crawler(
+            scope, "curated-crawler", db=internal, db_name=internal_name,
+            targets=[CrawlTarget(zones["curated"], exclusions=(f"{ARTIFACTS_PREFIX}**",))],
+            security=security, recrawl="CRAWL_EVERYTHING"),
+        "reportable-crawler": crawler(
+            scope, "reportable-crawler", db=shared, db_name=shared_name,
+            targets=[CrawlTarget(zones["reportable"])], security=security, recrawl="CRAWL_EVERYTHING"),
+    }
+    raw_crawler_name = None
+    if raw_prefixes:
+        crawlers["raw-crawler"] = crawler(
+            scope, "raw-crawler", db=internal, db_name=internal_name,
+            targets=[CrawlTarget(zones["raw"], prefix=p) for p in raw_prefixes], security=security,
+            recrawl="CRAWL_NEW_FOLDERS_ONLY", table_prefix="raw_")
+        raw_crawler_name = scope.physical("glue", "raw-crawler")
+
+    shared_zones = [zones["curated"], zones["reportable"]]
+    role = registration_role(scope, shared_zones)
+    registered = {z.zone: register(scope, z, role, lf_deps) for z in shared_zones}
+    crawled_zone = {"curated-crawler": "curated", "reportable-crawler": "reportable"}
+    for part, (_, crawler_role) in crawlers.items():
+        db = shared if part == "reportable-crawler" else internal
+        zone = crawled_zone.get(part)
+        locations = [(zones[zone], registered[zone])] if zone else []
+        crawler_grants(scope, part, crawler_role, db, locations, lf_deps)
+    consumer_grants(scope, shared, registered["reportable"], lf_deps)
+    return Catalog(shared, internal, {k: c for k, (c, _) in crawlers.items()}, role, raw_crawler_name)

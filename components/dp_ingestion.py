@@ -35,6 +35,13 @@ QUARANTINE_PREFIX = "quarantine/"
 REJECTED_PREFIX = "rejected/"
 CURATED_BATCH_PREFIX = "batch/"
 
+def raw_crawl_prefixes(ingestion) -> list[str]:
+    """Raw data that no ETL turns into curated data is crawled where it lands: streamed records,
+    and SFTP files when there is no batch ETL to pick them up."""
+    return ([STREAMING_PREFIX] if ingestion.streaming else []) + \
+        ([SFTP_PREFIX] if ingestion.sftp and not ingestion.batch else [])
+
+
 ALLOWED_SUFFIXES = (".csv", ".json", ".jsonl", ".parquet")
 MAX_OBJECT_BYTES = 5 * 1024 ** 3
 SFTP_PORT = 22
@@ -265,7 +272,8 @@ def streaming(scope: ProductScope, raw: ZoneBucket, topic: aws.sns.Topic) -> Str
     role = scope.role("firehose", "firehose.amazonaws.com", [
         iam.statement(["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetShardIterator",
                        "kinesis:GetRecords", "kinesis:ListShards"], [stream.arn], sid="ReadStream"),
-        iam.statement(["s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:ListBucket",
+        # AbortMultipartUpload is an object action: granted on the objects below, not here.
+        iam.statement(["s3:GetBucketLocation", "s3:ListBucket",
                        "s3:ListBucketMultipartUploads"], [raw.bucket.arn], sid="RawBucket"),
         iam.statement(["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"],
                       [pulumi.Output.concat(raw.bucket.arn, "/", STREAMING_PREFIX, "*"),
@@ -463,7 +471,9 @@ def events(scope: ProductScope, bus: aws.cloudwatch.EventBus, table: aws.dynamod
             f"{scope.name}-events-{source}",
             description=f"{scope.pname}: events from {source} into the ODS",
             event_bus_name=bus.name,
-            event_pattern=json.dumps({"source": [source]}),
+            # Only this account's events feed the store: other accounts may put declared sources
+            # on the bus (for consumers' own rules), never into the ODS.
+            event_pattern=json.dumps({"source": [source], "account": [scope.stack.account_id]}),
             opts=scope.child,
         )
         event_target_to_lambda(scope, f"events-{source}", rule, writer, dlq, event_bus_name=bus.name)

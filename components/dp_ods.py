@@ -32,6 +32,18 @@ class Dax:
     security_group: aws.ec2.SecurityGroup
     client_security_group: aws.ec2.SecurityGroup
 
+    @property
+    def endpoint_url(self) -> pulumi.Output[str]:
+        """The URL DAX clients take: `daxs://<cluster address>:<port>`.
+
+        The provider's `configuration_endpoint` is `host:port` (terraform-provider-aws,
+        internal/service/dax/cluster.go: fmt.Sprintf("%s:%d", address, port)); a client given a
+        bare host:port speaks plaintext, which a TLS cluster never answers. The `daxs` scheme is what
+        the DAX SDKs take for a cluster with endpoint encryption (DAX developer guide, "DAX
+        encryption in transit")."""
+        return pulumi.Output.concat("daxs://", self.cluster.cluster_address, ":",
+                                    self.cluster.port.apply(lambda p: str(int(p))))
+
 
 def table(scope: ProductScope) -> aws.dynamodb.Table:
     ods = scope.product.operational_store
@@ -53,7 +65,11 @@ def table(scope: ProductScope) -> aws.dynamodb.Table:
         stream_enabled=True,
         stream_view_type="NEW_AND_OLD_IMAGES",
         tags=scope.tags,
-        opts=scope.stateful,
+        # DR replicas are separate `aws.dynamodb.TableReplica` resources (owned by DrReplication);
+        # without this, the next update of the table would compute `replicas: []` and remove them.
+        # The provider documents the pairing (dynamodb_table_replica: "use ignore_changes on the
+        # table's replica argument").
+        opts=pulumi.ResourceOptions.merge(scope.stateful, pulumi.ResourceOptions(ignore_changes=["replicas"])),
     )
 
 

@@ -25,6 +25,8 @@ class DrReplicationArgs:
     dr_provider: the BU account's provider for the DR region.
     product / classification: the data product being replicated.
     source_buckets: zone -> source bucket name (the DataProduct's raw/curated/reportable).
+    source_versioning: zone -> the source bucket's versioning resource: S3 refuses a replication
+        configuration on a bucket whose versioning is not yet enabled, so replication waits for it.
     source_key_arn: the product CMK in the primary region (objects are SSE-KMS with it).
     table_arn: the ODS table; it must have streams NEW_AND_OLD_IMAGES (DataProduct does).
     replication_time_control: S3 RTC (15-minute SLA, extra cost). Default off.
@@ -35,6 +37,7 @@ class DrReplicationArgs:
     product: str
     classification: str
     source_buckets: Mapping[str, pulumi.Input[str]]
+    source_versioning: Mapping[str, pulumi.Resource]
     source_key_arn: pulumi.Input[str]
     table_arn: pulumi.Input[str]
     replication_time_control: bool = False
@@ -44,6 +47,8 @@ class DrReplicationArgs:
             raise ValueError("DrReplication needs a stack with a dr_region")
         if set(self.source_buckets) != set(REPLICATED_ZONES):
             raise ValueError(f"source_buckets must name exactly the zones {REPLICATED_ZONES}")
+        if set(self.source_versioning) != set(REPLICATED_ZONES):
+            raise ValueError(f"source_versioning must name exactly the zones {REPLICATED_ZONES}")
 
 
 class DrReplication(pulumi.ComponentResource):
@@ -71,9 +76,16 @@ class DrReplication(pulumi.ComponentResource):
             description=f"{s.prefix} {args.product} replicas in {dr}",
             alias=f"alias/{s.prefix}/{args.product}-dr",
             partition=s.partition, account_id=s.account_id,
-            # The DR stack's product event bus and its archive encrypt with this key.
-            service_statements=[iam.key_service_statement("events.amazonaws.com", s.partition, s.account_id,
-                                                          sid="EventBridge")],
+            # The DR stack's product event bus and its archive encrypt with this key, and so do
+            # the DR catalog's Glue logs (its security configuration uses this key, as the
+            # primary's uses the product key) and the DR services' dead letters.
+            service_statements=[
+                iam.key_for_event_buses(s.account_id),
+                iam.key_for_delivery("events.amazonaws.com", sid="EventBridgeDelivers"),
+                iam.key_for_logs(dr, s.partition, [
+                    f"arn:{s.partition}:logs:{dr}:{s.account_id}:log-group:/aws-glue/*",
+                    f"arn:{s.partition}:logs:{dr}:{s.account_id}:log-group:/ddp/{s.prefix}/{args.product}/*"]),
+            ],
             allow_data_destroy=s.allow_data_destroy, tags=tags, opts=in_dr,
         )
 
@@ -164,7 +176,8 @@ class DrReplication(pulumi.ComponentResource):
                     destination=destination,
                 )],
                 # Replication needs versioning on both sides first.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[replica.versioning, role.policy]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[
+                    args.source_versioning[zone], replica.versioning, role.policy]),
             )
 
         self.replica_table = aws.dynamodb.TableReplica(

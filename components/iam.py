@@ -71,24 +71,62 @@ def key_admin_statement(partition: str, account_id: str) -> dict:
     )
 
 
-def key_service_statement(service: str, partition: str, account_id: str, *, sid: str,
-                          condition: Optional[dict] = None) -> dict:
-    """Let an AWS service use the key for data it stores in this account."""
-    cond = {"StringEquals": {"aws:SourceAccount": account_id}}
-    if condition:
-        cond = {**cond, **condition}
+# Key-policy statements for AWS services. Each carries only the condition keys the service
+# documents for that use: a condition key the service does not send in its KMS request makes the
+# statement never match, and the service then fails at run time (encrypted logs not written,
+# events or alarms silently dropped), long after `pulumi up` succeeded.
+KEY_DATA_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey")
+
+
+def key_for_logs(region: str, partition: str, log_group_arns: Sequence[Any], *, sid: str = "CloudWatchLogs") -> dict:
+    """CloudWatch Logs of one region encrypts these log groups with the key. Logs' documented
+    condition is the encryption context (the log group ARN); it sends no aws:SourceAccount.
+    (CloudWatch Logs user guide, "Encrypt log data in CloudWatch Logs using AWS KMS", step 2.)"""
+    del partition  # the principal is regional and partition-independent: logs.<region>.amazonaws.com
     return statement(
-        ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
-        ["*"], sid=sid, principal={"Service": service}, condition=cond,
+        KEY_DATA_ACTIONS, ["*"], sid=sid, principal={"Service": f"logs.{region}.amazonaws.com"},
+        condition={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": list(log_group_arns)}},
     )
+
+
+def key_for_event_buses(account_id: str, *, sid: str = "EventBridgeBuses") -> dict:
+    """EventBridge encrypts this account's event buses and archives with the key. EventBridge
+    documents aws:SourceAccount for this use (EventBridge user guide, "Authorizing EventBridge to use
+    a customer managed key")."""
+    return statement(
+        ["kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"], ["*"], sid=sid,
+        principal={"Service": "events.amazonaws.com"}, condition={"StringEquals": {"aws:SourceAccount": account_id}},
+    )
+
+
+def key_for_delivery(service: str, *, sid: str) -> dict:
+    """`service` (events, cloudwatch) delivers messages to an SNS topic or SQS queue encrypted with
+    the key. AWS documents this statement without conditions (SNS developer guide, "Enable
+    compatibility between event sources from AWS services and encrypted topics"); the requests do
+    not carry aws:SourceAccount/aws:SourceArn. Who may deliver is decided by the topic or queue
+    policy, which does carry the source conditions."""
+    return statement(["kms:Decrypt", "kms:GenerateDataKey*"], ["*"], sid=sid, principal={"Service": service})
 
 
 def deny_insecure_transport(service: str, resource_arns: Sequence[Any]) -> dict:
-    """Deny any request not made over TLS (resource policies of buckets, queues, topics)."""
+    """Deny any request not made over TLS (resource policies of buckets, queues, topics).
+
+    SNS topic policies accept only the topic actions SNS lists (a `sns:*` action is refused when
+    the policy is set), so the topic form names them."""
+    actions = list(SNS_TOPIC_POLICY_ACTIONS) if service == "sns" else [f"{service}:*"]
     return statement(
-        [f"{service}:*"], resource_arns, effect="Deny", sid="DenyInsecureTransport",
+        actions, resource_arns, effect="Deny", sid="DenyInsecureTransport",
         principal="*", condition={"Bool": {"aws:SecureTransport": "false"}},
     )
+
+
+# The actions an SNS topic policy may name (SNS developer guide, "Amazon SNS API permissions:
+# actions and resources reference", the topic-level actions usable in access policies).
+SNS_TOPIC_POLICY_ACTIONS = (
+    "sns:AddPermission", "sns:DeleteTopic", "sns:GetDataProtectionPolicy", "sns:GetTopicAttributes",
+    "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource", "sns:Publish", "sns:PutDataProtectionPolicy",
+    "sns:RemovePermission", "sns:SetTopicAttributes", "sns:Subscribe",
+)
 
 
 @dataclass(frozen=True)

@@ -108,3 +108,10 @@ def dax_cluster_name(bu: str, env: str, product: str) -> str:
 def prefixed(kind: str, bu: str, env: str, *parts: str) -> str:
     """Generic `<bu>-<env>-<parts...>` name under the rule for `kind`."""
     return physical_name(kind, bu, env, *parts)
+
+
+def service_event_source(business_unit: str, product: str) -> str:
+    """The `source` of the change events services publish for a product's ODS. It is never an
+    ingestion source of the product (the loader refuses one equal to it), so the ODS writer's rules
+    never see the services' own writes."""
+    return f"{business_unit}.{product}.ods"

@@ -116,10 +116,7 @@ class Network(pulumi.ComponentResource):
             partition=args.partition,
             account_id=args.account_id,
             service_statements=[
-                iam.key_service_statement(
-                    f"logs.{args.region}.amazonaws.com", args.partition, args.account_id, sid="CloudWatchLogs",
-                    condition={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
-                )
+                iam.key_for_logs(args.region, args.partition, [log_group_arn]),
             ],
             allow_data_destroy=args.allow_data_destroy,
             opts=child,

@@ -29,20 +29,21 @@ from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_awsx as awsx
 
 from components import blueprint, iam, naming, svc_names, svc_policies
 from components.context import NetworkRefs, ServedStore, StackContext
 from components.kms import customer_key
+from components.lambda_layers import DAX_CLIENT_PACKAGES, LayerSourceMissing, python_layer_archive
 from components.storage import abort_incomplete_uploads_rule, secure_bucket
 from stackconfig.model import ServiceSettings
 
 FUNCTION_SOURCE = Path(__file__).resolve().parent.parent / "functions" / "ods_api"
-# Built by `make layers` from functions/layers/dax-requirements.txt (the Lambda runtime has no DAX client).
-DAX_LAYER_DIR = Path(__file__).resolve().parent.parent / "build" / "layers" / "dax"
 LAMBDA_HANDLER = "lambda_handler.handler"
 CONTAINER_NAME = "app"
 CONTAINER_USER = "10001"  # the uid the ods_api Dockerfile creates; never root
-FARGATE_CPU_ARCHITECTURE = "X86_64"  # what a default `docker build` on CI produces
+FARGATE_CPU_ARCHITECTURE = "X86_64"
+CONTAINER_PLATFORM = "linux/amd64"  # the image `pulumi up` builds runs on FARGATE_CPU_ARCHITECTURE
 
 # Documented defaults (settings leave them unset).
 LAMBDA_MEMORY_MB = 256
@@ -152,17 +153,12 @@ class OperationalService(pulumi.ComponentResource):
 
         log_prefix = svc_names.log_group_prefix(st.prefix, s.name)
         key_statements = [
-            iam.key_service_statement(
-                f"logs.{st.region}.amazonaws.com", st.partition, st.account_id, sid="CloudWatchLogs",
-                condition={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": st.arn("logs", f"log-group:{log_prefix}*")}},
-            )
+            iam.key_for_logs(st.region, st.partition, [st.arn("logs", f"log-group:{log_prefix}*")]),
         ]
         if s.runtime == "lambda" and s.trigger == "events":
-            rule = svc_names.event_rule_name(st.business_unit, st.environment, s.name)
-            key_statements.append(iam.key_service_statement(
-                "events.amazonaws.com", st.partition, st.account_id, sid="EventBridgeDeadLetters",
-                condition={"ArnLike": {"aws:SourceArn": st.arn("events", f"rule/*/{rule}")}},
-            ))
+            # The rule's dead letters go to a queue encrypted with this key; the queue policy
+            # names the rule.
+            key_statements.append(iam.key_for_delivery("events.amazonaws.com", sid="EventBridgeDeadLetters"))
         self.key = customer_key(
             f"{name}-key",
             description=f"{st.prefix} service {s.name}: logs, queues, environment, images",
@@ -367,12 +363,27 @@ class OperationalService(pulumi.ComponentResource):
                 ]}),
                 opts=child,
             )
+            # `pulumi up` builds the image and pushes it (awsx.ecr.Image, which runs docker-build
+            # and needs a Docker engine where `pulumi up` runs). The tag is the source's content
+            # hash: the repository's tags are immutable, and docker-build rebuilds and pushes only
+            # when the context changes, so a tag is only ever pushed once. The task definition
+            # takes the pushed digest (`<repository>@sha256:...`), so it changes exactly when the
+            # image does and a later deployment can never roll back to an older image by tag.
             self.image_tag: Optional[str] = svc_names.source_tag(FUNCTION_SOURCE)
-            image: pulumi.Input[str] = pulumi.Output.concat(self.repository.repository_url, ":", self.image_tag)
+            self.image: Optional[awsx.ecr.Image] = awsx.ecr.Image(
+                f"{name}-image",
+                repository_url=self.repository.repository_url,
+                context=str(FUNCTION_SOURCE),
+                dockerfile=str(FUNCTION_SOURCE / "Dockerfile"),
+                platform=CONTAINER_PLATFORM,
+                image_tag=self.image_tag,
+                opts=child,
+            )
+            image: pulumi.Input[str] = self.image.image_uri
             repository_arn: Optional[pulumi.Input[str]] = self.repository.arn
         else:
             assert s.image is not None  # settings: exactly one of image / buildImage
-            self.repository, self.image_tag = None, None
+            self.repository, self.image_tag, self.image = None, None, None
             image = s.image
             repository_arn = svc_policies.ecr_repository_arn(s.image, st.partition)
 
@@ -547,13 +558,14 @@ class OperationalService(pulumi.ComponentResource):
 
         layers: list[pulumi.Input[str]] = []
         if args.dax_enabled:
-            if not (DAX_LAYER_DIR / "python" / "amazondax").is_dir():
-                raise pulumi.RunError(f"service {s.name}: the DAX client layer is not built; run `make layers` "
-                                      f"(it installs functions/layers/dax-requirements.txt into {DAX_LAYER_DIR})")
+            try:
+                dax_layer_code = python_layer_archive(DAX_CLIENT_PACKAGES)
+            except LayerSourceMissing as exc:
+                raise pulumi.RunError(f"service {s.name}: DAX client layer: {exc}") from None
             self.dax_layer = aws.lambda_.LayerVersion(
                 f"{name}-dax-layer", layer_name=naming.prefixed("lambda", bu, env, s.name, "dax"),
                 description="Amazon DAX client for reads through the ODS cache",
-                code=pulumi.FileArchive(str(DAX_LAYER_DIR)), compatible_runtimes=[blueprint.LAMBDA_RUNTIME],
+                code=dax_layer_code, compatible_runtimes=[blueprint.LAMBDA_RUNTIME],
                 compatible_architectures=["arm64"], opts=child)
             layers.append(self.dax_layer.arn)
         self.function = aws.lambda_.Function(
@@ -650,8 +662,10 @@ class OperationalService(pulumi.ComponentResource):
             name=svc_names.event_rule_name(st.business_unit, st.environment, s.name),
             description=f"{s.name}: events on the {store.data_product} bus, except its own",
             event_bus_name=store.event_bus_name,
-            # Everything but what the service itself publishes: a PUT must never re-trigger it.
-            event_pattern=json.dumps({"source": [{"anything-but": [store.event_source]}]}),
+            # Everything this account puts on the bus but what the service itself publishes: a PUT
+            # must never re-trigger it, and other accounts' events never reach the store.
+            event_pattern=json.dumps({"source": [{"anything-but": [store.event_source]}],
+                                      "account": [st.account_id]}),
             state="DISABLED" if args.pilot_light else "ENABLED",
             tags={**self._tags, PILOT_LIGHT_TAG: _flag(args.pilot_light)},
             opts=child,

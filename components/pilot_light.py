@@ -15,26 +15,25 @@ from typing import Any, Mapping, Optional
 import pulumi
 import pulumi_aws as aws
 
-from components import iam, naming
 from components.context import KeyRef, NetworkRefs, ServedStore, StackContext, TableRef
+from components.dp_catalog import ZoneRef, product_catalog, security_configuration
 from components.dp_common import ProductScope
+from components.dp_ingestion import raw_crawl_prefixes
 from components.dp_ods import dax
 from stackconfig.model import DataProductSettings, ServiceSettings
-
-CATALOGED_ZONES = ("curated", "reportable")
 
 
 @dataclass(frozen=True, kw_only=True)
 class PilotLightProductArgs:
     """stack: the DR stack's context. contract: the primary's exported contract for the product,
-    including its `dr` part (replica buckets and DR key). crawler_schedule: default daily 02:00."""
+    including its `dr` part (replica buckets and DR key). The crawlers run on the product's own
+    `crawlerSchedule`, as in the primary."""
 
     stack: StackContext
     contract: Mapping[str, Any]
-    crawler_schedule: str = "cron(0 2 * * ? *)"
     # DAX over the replica table: off by default (a pilot light); needs `network`.
     dax_enabled: bool = False
-    network: Optional[NetworkRefs] = None
+    network: NetworkRefs
     # Grants wait for the stack's DataLakeSettings: only a data lake admin may grant.
     lake_formation_settings: Optional[pulumi.Resource] = None
 
@@ -42,16 +41,16 @@ class PilotLightProductArgs:
         dr = self.contract.get("dr")
         if not dr or dr.get("region") != self.stack.region:
             raise ValueError(f"primary contract of '{self.contract.get('name')}' has no replicas in {self.stack.region}")
-        if self.dax_enabled and self.network is None:
-            raise ValueError("dax_enabled needs network (DAX runs in the private subnets)")
 
 
 class PilotLightProduct(pulumi.ComponentResource):
-    """Children: Glue security configuration (DR key), catalog database (same name as the
-    primary's), a least-privilege crawler role and scheduled crawlers over the replica curated and
-    reportable buckets, a dedicated Lake Formation registration role and the replica locations
-    registered with it (not the service-linked role), DESCRIBE/SELECT grants to the consumer
-    accounts, and the product's event bus."""
+    """Children: the primary's catalog over the replica zones, built by the same code
+    (`dp_catalog.product_catalog`): Glue security configuration (DR key), the shared database
+    (same name as the primary's, reportable tables only) and the internal one, crawlers with their
+    own read-only roles on the product's schedule, the replica curated and reportable zones
+    registered with a dedicated Lake Formation role, crawler grants and the consumer grants (with
+    the grant option); then the product's event bus and its archive, and DAX over the replica
+    table when `dax_enabled`."""
 
     def __init__(self, name: str, args: PilotLightProductArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ddp:index:PilotLightProduct", name, None, opts)
@@ -60,79 +59,17 @@ class PilotLightProduct(pulumi.ComponentResource):
         product = c["name"]
         child = pulumi.ResourceOptions(parent=self)
         key_arn = dr["keyArn"]
-        buckets = {z: dr["buckets"][z] for z in CATALOGED_ZONES}
 
-        security = aws.glue.SecurityConfiguration(
-            f"{name}-glue-security",
-            name=naming.prefixed("glue", s.business_unit, s.environment, product, "dr-security"),
-            encryption_configuration=aws.glue.SecurityConfigurationEncryptionConfigurationArgs(
-                s3_encryption=aws.glue.SecurityConfigurationEncryptionConfigurationS3EncryptionArgs(
-                    s3_encryption_mode="SSE-KMS", kms_key_arn=key_arn),
-                cloudwatch_encryption=aws.glue.SecurityConfigurationEncryptionConfigurationCloudwatchEncryptionArgs(
-                    cloudwatch_encryption_mode="SSE-KMS", kms_key_arn=key_arn),
-                job_bookmarks_encryption=aws.glue.SecurityConfigurationEncryptionConfigurationJobBookmarksEncryptionArgs(
-                    job_bookmarks_encryption_mode="CSE-KMS", kms_key_arn=key_arn),
-            ),
-            opts=child)
-        self.database = aws.glue.CatalogDatabase(
-            f"{name}-catalog", name=c["catalogDatabase"],
-            description=f"{product} (DR replica catalog of {c.get('region')})", opts=child)
-
-        crawler_role = iam.service_role(
-            f"{name}-crawler", service="glue.amazonaws.com", account_id=s.account_id, opts=child,
-            statements=[
-                iam.statement(["s3:GetObject", "s3:ListBucket"],
-                              [b["arn"] for b in buckets.values()] + [f"{b['arn']}/*" for b in buckets.values()]),
-                iam.statement(["kms:Decrypt", "kms:GenerateDataKey"], [key_arn]),
-                iam.statement(["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable",
-                               "glue:UpdateTable", "glue:BatchGetPartition", "glue:BatchCreatePartition",
-                               "glue:GetPartitions", "glue:UpdatePartition", "glue:GetSecurityConfiguration"],
-                              [s.arn("glue", "catalog"), s.arn("glue", f"database/{c['catalogDatabase']}"),
-                               s.arn("glue", f"table/{c['catalogDatabase']}/*")]),
-                iam.statement(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
-                               "logs:AssociateKmsKey"], [s.arn("logs", "log-group:/aws-glue/*")]),
-            ])
-        self.crawlers = {
-            zone: aws.glue.Crawler(
-                f"{name}-{zone}-crawler",
-                name=naming.prefixed("glue", s.business_unit, s.environment, product, zone, "crawler"),
-                database_name=self.database.name,
-                role=crawler_role.arn,
-                schedule=args.crawler_schedule,
-                security_configuration=security.name,
-                s3_targets=[aws.glue.CrawlerS3TargetArgs(path=f"s3://{b['name']}/")],
-                schema_change_policy=aws.glue.CrawlerSchemaChangePolicyArgs(
-                    update_behavior="UPDATE_IN_DATABASE", delete_behavior="LOG"),
-                recrawl_policy=aws.glue.CrawlerRecrawlPolicyArgs(recrawl_behavior="CRAWL_EVERYTHING"),
-                configuration=json.dumps({"Version": 1.0, "Grouping": {"TableGroupingPolicy": "CombineCompatibleSchemas"}}),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[crawler_role.policy]))
-            for zone, b in buckets.items()
-        }
-
-        lf_role = iam.service_role(
-            f"{name}-lf-registration", service="lakeformation.amazonaws.com", account_id=s.account_id,
-            role_name=naming.role_name(s.business_unit, s.environment, product, "lf-dr"), opts=child,
-            statements=[
-                iam.statement(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [f"{b['arn']}/*" for b in buckets.values()]),
-                iam.statement(["s3:ListBucket"], [b["arn"] for b in buckets.values()]),
-                iam.statement(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], [key_arn]),
-            ])
-        for zone, b in buckets.items():
-            aws.lakeformation.Resource(f"{name}-{zone}-location", arn=b["arn"], role_arn=lf_role.arn,
-                                       use_service_linked_role=False,
-                                       opts=pulumi.ResourceOptions(parent=self, depends_on=[lf_role.policy]))
-        grant_opts = pulumi.ResourceOptions(parent=self, depends_on=[args.lake_formation_settings]
-                                            if args.lake_formation_settings is not None else [])
-        for acct in c.get("consumers") or []:
-            aws.lakeformation.Permissions(
-                f"{name}-{acct}-describe", principal=acct, permissions=["DESCRIBE"],
-                database=aws.lakeformation.PermissionsDatabaseArgs(name=self.database.name, catalog_id=s.account_id),
-                opts=grant_opts)
-            aws.lakeformation.Permissions(
-                f"{name}-{acct}-select", principal=acct, permissions=["SELECT", "DESCRIBE"],
-                table=aws.lakeformation.PermissionsTableArgs(database_name=self.database.name, catalog_id=s.account_id,
-                                                             wildcard=True),
-                opts=grant_opts)
+        # The catalog is the primary's, built by the same code over the replicas.
+        product_settings = DataProductSettings.model_validate(c["settings"])
+        scope = ProductScope(name=name, product=product_settings, stack=s, network=args.network, parent=self,
+                             key=KeyRef(key_arn))
+        zones = {z: ZoneRef(z, b["name"], b["arn"]) for z, b in dr["buckets"].items()}
+        lf_deps = [args.lake_formation_settings] if args.lake_formation_settings is not None else []
+        catalog = product_catalog(scope, zones, security_configuration(scope),
+                                  raw_prefixes=raw_crawl_prefixes(product_settings.ingestion), lf_deps=lf_deps)
+        self.database, self.internal_database = catalog.shared_database, catalog.internal_database
+        self.crawlers = catalog.crawlers
 
         self.bus = aws.cloudwatch.EventBus(f"{name}-bus", name=c["eventBusName"], kms_key_identifier=key_arn,
                                            description=f"Events of {product} (DR)", opts=child)
@@ -142,11 +79,7 @@ class PilotLightProduct(pulumi.ComponentResource):
                                     opts=child)
         # DAX in DR only on request, and only where the primary's product has it.
         self.dax = None
-        product_settings = DataProductSettings.model_validate(c["settings"])
         if args.dax_enabled and product_settings.operational_store.dax.enabled:
-            assert args.network is not None
-            scope = ProductScope(name=name, product=product_settings, stack=s, network=args.network, parent=self,
-                                 key=KeyRef(key_arn))
             self.dax = dax(scope, TableRef(name=c["odsTableName"], arn=dr["odsTableArn"]))
         self.contract = c
         self.register_outputs({"catalog_database": self.database.name, "event_bus_arn": self.bus.arn})
@@ -155,7 +88,7 @@ class PilotLightProduct(pulumi.ComponentResource):
         """The replica table, the DR key and this region's bus (and DAX when warm) for services."""
         c, ods = self.contract, self.contract["settings"]["operationalStore"]
         dax_refs = {} if self.dax is None else {
-            "dax_cluster_arn": self.dax.cluster.arn, "dax_endpoint": self.dax.cluster.configuration_endpoint,
+            "dax_cluster_arn": self.dax.cluster.arn, "dax_endpoint": self.dax.endpoint_url,
             "client_security_group_id": self.dax.client_security_group.id}
         return ServedStore(
             data_product=c["name"], table_name=c["odsTableName"], table_arn=c["dr"]["odsTableArn"],
@@ -189,9 +122,11 @@ def pilot_light_service(entry: Mapping[str, Any], *, account_id: str, region: st
     region's certificate (ACM certificates are regional)."""
     s = ServiceSettings.model_validate(entry["settings"])
     if s.build_image:  # the primary's ECR replication put the same image into this region
+        # Replication keeps the digest: DR runs exactly the image the primary runs.
         registry = f"{account_id}.dkr.ecr.{region}.amazonaws.com"
+        digest = entry["image"]["uri"].rsplit("@", 1)[-1]
         s = s.model_copy(update={"build_image": False,
-                                 "image": f"{registry}/{entry['image']['repository']}:{entry['image']['tag']}"})
+                                 "image": f"{registry}/{entry['image']['repository']}@{digest}"})
     if s.runtime == "fargate":
         if certificate_arn is None:
             raise PilotLightError("dr.certificateArn", f"required: the primary runs Fargate service '{s.name}', whose HTTPS listener "

@@ -168,9 +168,10 @@ class ConsumedDataProduct(pulumi.ComponentResource):
         self.key = customer_key(
             f"{name}-key", description=f"{s.prefix} inbox for {args.producer_stack} {c['name']}",
             alias=f"alias/{s.prefix}/{c['name']}-inbox", partition=s.partition, account_id=s.account_id,
-            service_statements=[iam.key_service_statement("events.amazonaws.com", s.partition, s.account_id,
-                                                          sid="EventBridge"),
-                                iam.key_service_statement("sqs.amazonaws.com", s.partition, s.account_id, sid="SQS")],
+            # The inbox bus and archive, and the dead letters EventBridge puts in the encrypted DLQ.
+            # SQS itself uses the key with its callers' permissions: no statement for it.
+            service_statements=[iam.key_for_event_buses(s.account_id),
+                                iam.key_for_delivery("events.amazonaws.com", sid="EventBridgeDelivers")],
             allow_data_destroy=s.allow_data_destroy, opts=child)
         self.inbox = aws.cloudwatch.EventBus(f"{name}-inbox", name=f"{s.prefix}-{c['name']}-inbox",
                                              kms_key_identifier=self.key.arn, opts=child)

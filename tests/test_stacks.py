@@ -85,16 +85,31 @@ def test_dr_stack_is_a_pilot_light_built_from_the_primary_contract():
     for svc in run.by_type("aws:ecs/service:Service"):
         assert svc.inputs["desiredCount"] == 0
     assert run.by_type("aws:ecs/service:Service"), "the Fargate service should exist at zero"
-    dbs = [d.inputs["name"] for d in run.by_type("aws:glue/catalogDatabase:CatalogDatabase")]
-    assert dbs == [stack_run("dev").outputs["dataProducts"]["orders"]["catalogDatabase"]]
-    crawlers = run.by_type("aws:glue/crawler:Crawler")
-    replica_buckets = stack_run("dev").outputs["dataProducts"]["orders"]["dr"]["buckets"]
-    assert sorted(c.inputs["s3Targets"][0]["path"] for c in crawlers) == sorted(
-        f"s3://{replica_buckets[z]['name']}/" for z in ("curated", "reportable"))
+    # The DR catalog is the primary's by construction (same builder): the same databases, the
+    # same crawlers into the same databases on the same schedule, over the replica buckets.
+    dev = stack_run("dev")
+    dbs = sorted(d.inputs["name"] for d in run.by_type("aws:glue/catalogDatabase:CatalogDatabase"))
+    assert dbs == sorted(d.inputs["name"] for d in dev.by_type("aws:glue/catalogDatabase:CatalogDatabase"))
+    primary_buckets = {b["name"]: z for z, b in dev.outputs["dataProducts"]["orders"]["buckets"].items()}
+    replica_buckets = dev.outputs["dataProducts"]["orders"]["dr"]["buckets"]
+
+    def crawls(stack_run_, bucket_zone):
+        out = {}
+        for c in stack_run_.by_type("aws:glue/crawler:Crawler"):
+            paths = [t["path"].split("/", 3) for t in c.inputs["s3Targets"]]
+            out[c.inputs["name"]] = (c.inputs["databaseName"], c.inputs["schedule"],
+                                     sorted((bucket_zone(p[2]), p[3]) for p in paths))
+        return out
+
+    replica_zone = {b["name"]: z for z, b in replica_buckets.items()}
+    assert crawls(run, replica_zone.__getitem__) == crawls(dev, primary_buckets.__getitem__)
     lf = run.by_type("aws:lakeformation/resource:Resource")
-    assert len(lf) == 2 and all(r.inputs["useServiceLinkedRole"] is False for r in lf)
-    grants = {p.inputs["principal"] for p in run.by_type("aws:lakeformation/permissions:Permissions")}
-    assert "222222222222" in grants
+    assert sorted(r.inputs["arn"] for r in lf) == sorted(replica_buckets[z]["arn"] for z in ("curated", "reportable"))
+    assert all(r.inputs["useServiceLinkedRole"] is False for r in lf)
+    # Crawler roles are granted in DR as in the primary, and consumers get the same grants.
+    grants = {p.name: p.inputs for p in run.by_type("aws:lakeformation/permissions:Permissions")}
+    assert sorted(grants) == sorted(p.name for p in dev.by_type("aws:lakeformation/permissions:Permissions"))
+    assert grants["orders-consumer-222222222222-tables"]["permissionsWithGrantOptions"] == ["SELECT", "DESCRIBE"]
     vpc = run.by_type("awsx:ec2:Vpc")[0]
     assert vpc.inputs["natGateways"] == {"strategy": "Single"}
     assert not run.by_type("aws:dax/cluster:Cluster")
@@ -180,7 +195,10 @@ def test_built_images_are_replicated_and_the_dr_service_runs_the_replica():
     assert not dr.by_type("aws:ecr/repository:Repository"), "DR must not create the repository replication fills"
     [task] = dr.by_type("aws:ecs/taskDefinition:TaskDefinition")
     container = json.loads(task.inputs["containerDefinitions"])[0]
-    assert container["image"] == (f"111111111111.dkr.ecr.us-west-2.amazonaws.com/{image['repository']}:{image['tag']}")
+    # DR runs exactly the primary's image: the replicated repository at the pushed digest.
+    digest = image["uri"].rsplit("@", 1)[1]
+    assert digest.startswith("sha256:")
+    assert container["image"] == f"111111111111.dkr.ecr.us-west-2.amazonaws.com/{image['repository']}@{digest}"
 
 
 def test_replicas_log_to_an_sse_s3_log_bucket_in_the_dr_region():
@@ -239,10 +257,17 @@ def test_lambda_service_reads_through_dax_with_the_client_layer():
     [layer] = run.by_type("aws:lambda/layerVersion:LayerVersion")
     assert layer.inputs["compatibleArchitectures"] == ["arm64"]
     assert layer.inputs["compatibleRuntimes"] == ["python3.12"]
-    assert layer.inputs["code"].path.endswith("build/layers/dax")
+    # The program packages the layer itself from the installed requirements (no `make`).
+    assets = layer.inputs["code"].assets
+    assert "python/amazondax/__init__.py" in assets and "python/antlr4/__init__.py" in assets
+    assert not [k for k in assets if "__pycache__" in k or k.endswith(".pyc")]
+    import amazondax
+    assert assets["python/amazondax/__init__.py"].path == amazondax.__file__
     fn = run.one("aws:lambda/function:Function", "order-events-function").inputs
     assert fn["layers"] == [layer.outputs["arn"]]
-    assert fn["environment"]["variables"]["DAX_ENDPOINT"].startswith("daxs://")
+    [cluster] = run.by_type("aws:dax/cluster:Cluster")
+    assert fn["environment"]["variables"]["DAX_ENDPOINT"] == \
+        f"daxs://{cluster.outputs['clusterAddress']}:{int(cluster.outputs['port'])}"
     # The DR stack runs without DAX: no layer, no endpoint.
     dr = stack_run("dr")
     assert not dr.by_type("aws:lambda/layerVersion:LayerVersion")
@@ -266,7 +291,8 @@ def test_dr_dax_is_off_by_default_and_warm_on_request():
     replica_arn = stack_run("dev").outputs["dataProducts"]["orders"]["dr"]["odsTableArn"]
     assert replica_arn in policy["Statement"][0]["Resource"]
     env = json.loads(run.one("aws:ecs/taskDefinition:TaskDefinition", "orders-api-task").inputs["containerDefinitions"])[0]
-    assert {e["name"]: e["value"] for e in env["environment"]}["DAX_ENDPOINT"] == cluster.outputs["configurationEndpoint"]
+    assert {e["name"]: e["value"] for e in env["environment"]}["DAX_ENDPOINT"] == \
+        f"daxs://{cluster.outputs['clusterAddress']}:{int(cluster.outputs['port'])}"
     assert policy_report(run).mandatory == 0
 
 

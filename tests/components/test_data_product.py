@@ -107,8 +107,8 @@ def _sftp_stream(p: dict) -> None:
     """SFTP (two users) + on-demand streaming, no batch: arrivals start the raw crawler."""
     p["ingestion"] = {
         "sftp": {"users": [
-            {"name": "partner-acme", "sshPublicKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAcmeKey000 acme"},
-            {"name": "partner-zeta", "sshPublicKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIZetaKey000 zeta"},
+            {"name": "partner-acme", "sshPublicKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPf8+vi4hNqRvLV/7GTG/XyrSOfPlNCj0Oo18PvRGzED acme"},
+            {"name": "partner-zeta", "sshPublicKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPnz5NLS5+X+BffQSsVQdLSz17yC2DriWGHrTZExhX3h zeta"},
         ]},
         "streaming": {"retentionHours": 720},
     }
@@ -244,10 +244,18 @@ def test_product_key_rotates_and_trusts_only_the_account_and_its_services(dev):
     assert principals == [{"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
                           {"Service": "logs.us-east-1.amazonaws.com"},
                           {"Service": "events.amazonaws.com"},
+                          {"Service": "events.amazonaws.com"},
                           {"Service": "cloudwatch.amazonaws.com"}]
     for s in policy["Statement"][1:]:
-        assert s["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCOUNT
         assert "kms:*" not in s["Action"]
+    # Each service statement carries only the condition keys that service documents for the use:
+    # Logs sends the encryption context and no aws:SourceAccount; EventBridge documents
+    # aws:SourceAccount for buses; deliveries to encrypted topics/queues carry no source keys.
+    conditions = {s["Sid"]: s.get("Condition") for s in policy["Statement"][1:]}
+    assert set(conditions["CloudWatchLogs"]) == {"ArnLike"}
+    assert conditions["EventBridgeBuses"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+    assert conditions["EventBridgeDelivers"] is None and conditions["CloudWatchAlarms"] is None
+    assert statement(policy, "EventBridgeDelivers")["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
     logs = statement(policy, "CloudWatchLogs")["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
     assert logs == [f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/ddp/retail-dev/orders/*",
                     f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws-glue/*"]
@@ -641,7 +649,8 @@ def test_each_source_is_routed_to_the_ods_writer_with_retries_and_dlq(dev):
     for source in ("retail.orders", "retail.pos"):
         rule = rules[f"orders-events-{source}"]
         assert rule.inputs["eventBusName"] == "retail-dev-orders"
-        assert json.loads(rule.inputs["eventPattern"]) == {"source": [source]}
+        # Only this account's events feed the store (other accounts may put declared sources).
+        assert json.loads(rule.inputs["eventPattern"]) == {"source": [source], "account": [ACCOUNT]}
         target = one(dev, T_TARGET, f"orders-events-{source}-target").inputs
         assert target["arn"] == writer.outputs["arn"]
         assert target["deadLetterConfig"] == {"arn": dlq.outputs["arn"]}
@@ -725,7 +734,10 @@ def test_consumers_get_describe_and_select_on_the_reportable_database_only(dev):
     tables = one(dev, T_LF_PERMS, f"orders-consumer-{CONSUMER}-tables").inputs
     assert tables["permissions"] == ["SELECT", "DESCRIBE"]
     assert tables["table"] == {"databaseName": "retail_dev_orders", "wildcard": True}
-    assert all(not x.inputs.get("permissionsWithGrantOptions") for x in grants)
+    # The consumer's data lake admin passes the grant on to its own principals: that needs the
+    # grant option for exactly what was granted (Lake Formation refuses it otherwise).
+    assert db["permissionsWithGrantOptions"] == ["DESCRIBE"]
+    assert tables["permissionsWithGrantOptions"] == ["SELECT", "DESCRIBE"]
     database = one(dev, "aws:glue/catalogDatabase:CatalogDatabase", "orders-catalog").inputs
     assert database["locationUri"] == f"s3://{bucket_name('reportable')}/"
 
@@ -744,7 +756,7 @@ NET = NetworkRefs(vpc_id="vpc-0123456789abcdef0", private_subnet_ids=["subnet-a"
 def _settings(**overrides: Any) -> DataProductSettings:
     base = {"name": "orders", "owner": "o@example.com", "classification": "internal",
             "ingestion": {"sftp": {"users": [{"name": "partner-acme",
-                                              "sshPublicKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey acme"}]}},
+                                              "sshPublicKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDmHzZpDiRnFH3BiCDHiLvZY2t/hNNtEIVuu8oEzPzF7 acme"}]}},
             "operationalStore": {"partitionKey": "id", "dax": {"enabled": False}}}
     base.update(overrides)
     return DataProductSettings.model_validate(base)
@@ -789,7 +801,7 @@ def test_served_store_without_dax():
 
     store, records = build(program)
     assert (store.dax_endpoint, store.dax_cluster_arn, store.client_security_group_id) == (None, None, None)
-    assert (store.event_source, store.partition_key, store.sort_key) == ("retail.orders", "id", None)
+    assert (store.event_source, store.partition_key, store.sort_key) == ("retail.orders.ods", "id", None)
     assert _sync_await(pulumi.Output.from_input(store.table_name).future()) == "retail-dev-orders-ods"
     assert not [r for r in records if r.type.startswith("aws:dax/")]
 
@@ -805,7 +817,11 @@ def test_served_store_with_dax(dev):
     resolve = lambda v: _sync_await(pulumi.Output.from_input(v).future())  # noqa: E731
     clients = [r for r in records if r.name == "orders-dax-clients-sg"][0]
     assert resolve(store.client_security_group_id) == clients.id
-    assert resolve(store.dax_endpoint).startswith("daxs://")
+    # Clients take a daxs:// URL built from the cluster's address and port; the provider's
+    # configurationEndpoint is a bare host:port, which a client would speak plaintext to.
+    cluster = [r for r in records if r.type == "aws:dax/cluster:Cluster"][0].outputs
+    assert resolve(store.dax_endpoint) == f"daxs://{cluster['clusterAddress']}:{int(cluster['port'])}"
+    assert resolve(store.dax_endpoint) != "daxs://" + cluster["configurationEndpoint"]
     assert store.sort_key == "ts"
 
 

@@ -8,6 +8,7 @@ provider), so these tests do not depend on DataProduct; the last tests check the
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, replace
 from typing import Any, Optional
 
@@ -213,8 +214,9 @@ def test_log_group_encrypted_with_service_key(svc: Built):
     policy = json.loads(key.inputs["policy"])
     logs = statement(policy, "CloudWatchLogs")
     assert logs["Principal"] == {"Service": f"logs.{REGION}.amazonaws.com"}
-    assert logs["Condition"]["ArnLike"] == {
-        "kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/ddp/retail-dev/services/orders-api/*"}
+    # CloudWatch Logs documents only the encryption context for this use (no aws:SourceAccount).
+    assert logs["Condition"] == {"ArnLike": {
+        "kms:EncryptionContext:aws:logs:arn": [f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/ddp/retail-dev/services/orders-api/*"]}}
     assert [s["Sid"] for s in policy["Statement"]] == ["AccountAdministers", "CloudWatchLogs"]
 
 
@@ -435,8 +437,16 @@ def test_build_image_creates_hardened_repository():
     lifecycle = json.loads(built.one("aws:ecr/lifecyclePolicy:LifecyclePolicy").inputs["policy"])
     assert [r["selection"]["tagStatus"] for r in lifecycle["rules"]] == ["untagged", "any"]
     [c] = json.loads(built.one(T_TASK).inputs["containerDefinitions"])
+    # `pulumi up` builds and pushes the image (awsx.ecr.Image), tagged with the source's content
+    # hash, and the task runs the pushed digest, never a tag.
+    [image] = [r for r in built.records if r.type == "awsx:ecr:Image"]  # a remote component
     tag = svc_names.source_tag(FUNCTION_SOURCE)
-    assert c["image"] == f"{repo.outputs['repositoryUrl']}:{tag}" and tag.startswith("src-")
+    assert image.inputs["repositoryUrl"] == repo.outputs["repositoryUrl"]
+    assert (image.inputs["context"], image.inputs["platform"], image.inputs["imageTag"]) == (
+        str(FUNCTION_SOURCE), "linux/amd64", tag)
+    assert tag.startswith("src-")
+    assert c["image"] == image.outputs["imageUri"]
+    assert re.fullmatch(re.escape(repo.outputs["repositoryUrl"]) + r"@sha256:[0-9a-f]{64}", c["image"])
     doc = built.policy("orders-api-execution-policy")
     assert statement(doc, "EcrPull")["Resource"] == [repo.outputs["arn"]]
     assert statement(doc, "EcrPull")["Action"] == ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer",
@@ -646,7 +656,8 @@ def test_events_trigger():
     assert built.of("aws:apigatewayv2/api:Api") == [] and built.of(T_ROUTE) == []
     rule = built.one("aws:cloudwatch/eventRule:EventRule")
     assert rule.inputs["eventBusName"] == "retail-dev-orders"
-    assert json.loads(rule.inputs["eventPattern"]) == {"source": [{"anything-but": ["retail.orders-api"]}]}
+    assert json.loads(rule.inputs["eventPattern"]) == {"source": [{"anything-but": ["retail.orders-api"]}],
+                                                       "account": [ACCOUNT]}
     assert rule.inputs["state"] == "ENABLED"
     queues = {q.name: q for q in built.of("aws:sqs/queue:Queue")}
     assert sorted(queues) == ["order-events-dlq", "order-events-events-dlq"]
@@ -667,8 +678,10 @@ def test_events_trigger():
     key_policy = json.loads(built.one("aws:kms/key:Key").inputs["policy"])
     events = statement(key_policy, "EventBridgeDeadLetters")
     assert events["Principal"] == {"Service": "events.amazonaws.com"}
-    assert events["Condition"]["ArnLike"] == {
-        "aws:SourceArn": f"arn:aws:events:{REGION}:{ACCOUNT}:rule/*/retail-dev-order-events-trigger"}
+    # EventBridge's deliveries to an encrypted queue carry no aws:SourceArn/SourceAccount in the
+    # KMS request: the documented statement has no condition, the queue policy names the rule.
+    assert "Condition" not in events
+    assert events["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
     assert built.outputs["endpoint"] is None
 
 

@@ -424,3 +424,8 @@ CASES["aws-provider-region-allowed"] = Case(
 CASES["stateful-resources-protected"] = Case(
     [res(KEY, "orders", KEY_GOOD)], [res(KEY, "orders", KEY_GOOD, protect=False)],
     "'orders' (aws:kms/key:Key) holds data but is not protected")
+
+# The deployability group keeps its fixtures beside its own tests.
+from test_deployability import DEPLOYABILITY_CASES  # noqa: E402
+
+CASES.update({n: Case(**c) for n, c in DEPLOYABILITY_CASES.items()})
