@@ -611,7 +611,9 @@ def _ecr(m, name, inputs, region, seed):
 # from the build inputs and the Dockerfile and context contents, so it changes when the image would.
 def _awsx_image(m, name, inputs, region, seed):
     h = hashlib.sha256(seed.encode())
-    h.update(json.dumps(plain(inputs), sort_keys=True, default=str).encode())
+    # The digest depends on what is built (the context's files), not on where the checkout lives.
+    where = {k: v for k, v in inputs.items() if k not in ("dockerfile", "context")}
+    h.update(json.dumps(plain(where), sort_keys=True, default=str).encode())
     for key in ("dockerfile", "context"):
         path = inputs.get(key)
         if isinstance(path, str) and path:
