@@ -238,6 +238,7 @@ def generated() -> list[Bad]:
                 if isinstance(node, dict):
                     path = f"{rel}.bogusSetting"
                     cases.append(bad(stack, put(path, 1), key=path, says="unknown key"))
+                    cases.append(bad(stack, put(rel, ["not", "a", "mapping"]), key=rel, says="valid dictionary"))
                     for k in node:
                         snake = to_snake(k)
                         if snake != k:
@@ -649,3 +650,60 @@ def test_valid_variants_keep_working(stack, ops, check):
     settings = parse_settings(apply(stack, ops), source=f"Pulumi.{stack}.yaml")
     if check is not None:
         assert check(settings)
+
+
+# --- every numeric bound of the models, both sides ---------------------------------------------
+
+from annotated_types import Ge, Le  # noqa: E402
+
+from stackconfig import model as m  # noqa: E402
+
+# Where each model lives in the dev stack, and what other keys a bound value needs to stay valid.
+WHERE = {m.BatchIngestion: "dataProducts[0].ingestion.batch", m.StreamingIngestion: "dataProducts[0].ingestion.streaming",
+         m.EventsIngestion: "dataProducts[0].ingestion.events", m.DaxSettings: f"{ODS}.dax",
+         m.LifecycleSettings: "dataProducts[0].lifecycle", m.ServiceSettings: SVC}
+LAMBDA_FIELDS = {"memory_mb", "timeout_seconds", "reserved_concurrency"}
+COMPANIONS = {  # (field, bound) -> other keys set alongside
+    ("desired_count", 0): {"minCount": 0}, ("desired_count", 1000): {"maxCount": 1000},
+    ("min_count", 1000): {"desiredCount": 1000, "maxCount": 1000},
+    ("max_count", 1): {"minCount": 1, "desiredCount": 1},
+}
+
+
+def _bounds() -> list[tuple[str, str, int, int, str]]:
+    """(path, camel key, valid value, invalid value, expected fragment) for every ge/le bound."""
+    out = []
+    for model, path in WHERE.items():
+        for name, f in model.model_fields.items():
+            for meta in f.metadata:
+                if not isinstance(meta, (Ge, Le)):
+                    continue
+                where = FN if name in LAMBDA_FIELDS else path
+                if isinstance(meta, Ge):
+                    out.append((where, name, meta.ge, meta.ge - 1, f"greater than or equal to {meta.ge}"))
+                else:
+                    out.append((where, name, meta.le, meta.le + 1, f"less than or equal to {meta.le}"))
+    return out
+
+
+BOUNDS = _bounds()
+
+
+def test_every_bound_is_in_the_table():
+    assert len(BOUNDS) >= 20
+    fields = {(name, v) for _, name, v, _, _ in BOUNDS}
+    assert ("nodes", 3) in fields and ("nodes", 11) in fields and ("container_port", 65535) in fields
+
+
+@pytest.mark.parametrize("path, name, valid, invalid, says", BOUNDS, ids=[f"{b[1]}={b[2]}|{b[3]}" for b in BOUNDS])
+def test_bound_both_sides(path, name, valid, invalid, says):
+    from pydantic.alias_generators import to_camel
+
+    key = f"{path}.{to_camel(name)}"
+    extra = [put(path, {})] if path == "dataProducts[0].lifecycle" else []  # dev leaves lifecycle at defaults
+    extra += [put(f"{path}.{k}", v) for k, v in COMPANIONS.get((name, valid), {}).items()]
+    parse_settings(apply("dev", (*extra, put(key, valid))), source="Pulumi.dev.yaml")
+    with pytest.raises(SettingsError) as exc:
+        parse_settings(apply("dev", (*extra, put(key, invalid))), source="Pulumi.dev.yaml")
+    msg = str(exc.value)
+    assert msg.startswith(f"Pulumi.dev.yaml: {PROJECT}:{key}: ") and says in msg, msg
