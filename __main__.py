@@ -13,6 +13,7 @@ import pulumi
 from components.account import account_provider, deploy_role_arn
 from components.context import NetworkRefs, ServedStore, StackContext
 from components.data_product import DataProduct, DataProductArgs, lake_formation_settings
+from components.dp_monitoring import AlarmEndpoint
 from components.dns import FailoverEndpoint, FailoverEndpointArgs
 from components.dr_replication import DrReplication, DrReplicationArgs, ecr_replication
 from components.network import Network, NetworkArgs
@@ -21,13 +22,19 @@ from components.pilot_light import (PilotLightError, PilotLightProduct, PilotLig
                                     pilot_light_service)
 from components.sharing import (ConsumedDataProduct, ConsumedDataProductArgs, EventSharing, EventSharingArgs,
                                 GrantMissing, check_grant, read_contract)
+from components.budget import StackBudget, StackBudgetArgs
 from stackconfig import SettingsError, load_settings
+from stackconfig.budget import budget_limit
 from stackconfig.loader import PROJECT
 from stackconfig.model import ServiceSettings
+from stackconfig.upstream import check_primary, check_producer
 
 settings = load_settings()  # stops here with one line if the stack file is wrong
 stack = StackContext.from_settings(settings)
 stack_file = f"Pulumi.{pulumi.get_stack()}.yaml"
+# Resolved now, so a missing limit stops the run before anything is declared.
+budget_limit_usd = (budget_limit(settings, pulumi.get_stack(), source=stack_file)
+                    if settings.budget.enabled and settings.alarms else None)
 
 
 def upstream_contracts() -> tuple[dict, dict, dict]:
@@ -38,7 +45,8 @@ def upstream_contracts() -> tuple[dict, dict, dict]:
     try:
         if settings.region_role == "dr":
             ref = pulumi.StackReference("primary", stack_name=settings.primary_stack)
-            upstream = read_contract(ref, "dataProducts", "services")
+            upstream = read_contract(ref, "account", "dataProducts", "services")
+            check_primary(settings, upstream, source=stack_file)
             products = upstream["dataProducts"] or {}
             for c in products.values():
                 check_replicated(c, primary_stack=settings.primary_stack, region=settings.region)
@@ -49,7 +57,9 @@ def upstream_contracts() -> tuple[dict, dict, dict]:
         raise SettingsError(f"{stack_file}: {PROJECT}:{exc.key}: {exc}") from None
     for i, use in enumerate(settings.consumes):
         ref = pulumi.StackReference(f"{use.stack}-{use.data_product}", stack_name=use.stack)
-        contract = (read_contract(ref, "dataProducts")["dataProducts"] or {}).get(use.data_product)
+        producer = read_contract(ref, "account", "dataProducts")
+        check_producer(settings, i, producer, source=stack_file)
+        contract = (producer["dataProducts"] or {}).get(use.data_product)
         try:
             check_grant(contract, account_id=settings.account.id, producer_stack=use.stack, product=use.data_product)
         except GrantMissing as exc:
@@ -73,6 +83,10 @@ net = NetworkRefs(vpc_id=network.vpc_id, private_subnet_ids=network.private_subn
 lake_formation = lake_formation_settings(f"{settings.prefix}-lakeformation", stack, [deploy_role_arn(settings)], scope)
 
 
+alarm_endpoints = tuple(AlarmEndpoint(protocol=p, endpoint=e)
+                        for p, e in (settings.alarms.endpoints if settings.alarms else []))
+
+
 def service(s: ServiceSettings, store: ServedStore, *, pilot_light: bool) -> OperationalService:
     svc = OperationalService(s.name, OperationalServiceArgs(
         service=s, stack=stack, network=net, store=store, pilot_light=pilot_light), scope)
@@ -84,12 +98,26 @@ def service(s: ServiceSettings, store: ServedStore, *, pilot_light: bool) -> Ope
     return svc
 
 
+def budget(topic_arn: pulumi.Input[str]) -> None:
+    """The stack's monthly budget, forecast alerts to the alarm topic (tags select the stack's costs)."""
+    if budget_limit_usd is None:
+        return
+    StackBudget(f"{settings.prefix}-budget", StackBudgetArgs(
+        budget_name=f"{settings.prefix}-{settings.region_role}", limit_usd=budget_limit_usd, topic_arn=topic_arn,
+        account_id=settings.account.id,
+        cost_tags={"business-unit": settings.business_unit, "environment": settings.environment,
+                   "region-role": settings.region_role}), scope)
+
+
 def primary() -> None:
     products = {p.name: DataProduct(p.name, DataProductArgs(
-        product=p, stack=stack, network=net, sftp_allowed_cidrs=(settings.network.cidr,),
+        product=p, stack=stack, network=net, alarm_endpoints=alarm_endpoints,
+        sftp_allowed_cidrs=(settings.network.cidr,),
         lake_formation_settings=lake_formation), scope) for p in settings.data_products}
     services = {s.name: service(s, products[s.data_product].served_store(), pilot_light=False)
                 for s in settings.services}
+    if products:
+        budget(products[settings.data_products[0].name].alarm_topic.arn)
     dr_provider = (account_provider(settings, region=settings.dr_region)
                    if settings.dr_region and settings.data_products else None)
     if dr_provider is not None and any(s.build_image for s in settings.services):
@@ -131,10 +159,12 @@ def primary() -> None:
 
 def dr() -> None:
     lights = {name: PilotLightProduct(name, PilotLightProductArgs(
-        stack=stack, contract=c, lake_formation_settings=lake_formation,
+        stack=stack, contract=c, alarm_endpoints=alarm_endpoints, lake_formation_settings=lake_formation,
         dax_enabled=settings.dr.dax_enabled, network=net), scope) for name, c in primary_products.items()}
     services = {name: service(s, lights[s.data_product].served_store(), pilot_light=True).endpoint
                 for name, s in primary_services.items()}
+    if lights:
+        budget(next(iter(lights.values())).alarm_topic.arn)
     pulumi.export("primaryStack", settings.primary_stack)
     pulumi.export("pilotLight", {"dataProducts": {n: light.database.name for n, light in lights.items()},
                                  "services": services})
@@ -145,6 +175,7 @@ if settings.region_role == "primary":
 else:
     dr()
 
-pulumi.export("account", {"id": settings.account.id, "region": settings.region, "role": settings.region_role})
+pulumi.export("account", {"id": settings.account.id, "region": settings.region, "role": settings.region_role,
+                          "businessUnit": settings.business_unit, "environment": settings.environment})
 pulumi.export("network", {"vpcId": network.vpc_id, "privateSubnetIds": network.private_subnet_ids,
                           "publicSubnetIds": network.public_subnet_ids})

@@ -6,8 +6,9 @@ SNS topic in the same account (AWS Budgets cannot publish cross-account) when th
 spend passes 80 % and 100 % of the limit.
 
 The topic must let Budgets publish, and, when it is KMS-encrypted, its key must let Budgets use it:
-add `budgets_publish_statement` to the topic policy and `budgets_key_statement` to the key policy
-(both below). Without them AWS accepts the budget but the notifications never arrive.
+`dp_monitoring.alarm_topic_policy` carries `budgets_publish_statement`, and the product and DR keys
+carry `budgets_key_statement`. Without them AWS accepts the budget but the notifications never
+arrive.
 """
 
 from __future__ import annotations
@@ -45,12 +46,11 @@ def budgets_publish_statement(topic_arn: pulumi.Input[str], partition: str, acco
                          condition=budgets_source_condition(partition, account_id))
 
 
-def budgets_key_statement(partition: str, account_id: str) -> dict:
-    """Key-policy statement for a KMS-encrypted topic: Budgets must create and use data keys to
-    publish (SNS server-side encryption for AWS service publishers)."""
-    return iam.statement(["kms:GenerateDataKey*", "kms:Decrypt"], ["*"], sid="AWSBudgetsEncryptedTopic",
-                         principal={"Service": "budgets.amazonaws.com"},
-                         condition=budgets_source_condition(partition, account_id))
+def budgets_key_statement() -> dict:
+    """Key-policy statement for a KMS-encrypted topic Budgets publishes to: as for the other AWS
+    services that deliver to encrypted topics, the documented statement carries no source
+    conditions (the KMS request does not); the topic policy above names the account."""
+    return iam.key_for_delivery("budgets.amazonaws.com", sid="AWSBudgetsEncryptedTopic")
 
 
 @dataclass(frozen=True, kw_only=True)

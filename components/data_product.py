@@ -7,17 +7,20 @@ module wires them in the order AWS needs and publishes the contract.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
 from components import blueprint, iam, naming
+from components.budget import budgets_key_statement
 from components.context import NetworkRefs, ServedStore, StackContext
 from components.dp_catalog import ZoneRef, lake_formation_settings, product_catalog, security_configuration
-from components.dp_common import ProductScope, queue_policy_for_events, tls_only
+from components.dp_common import ProductScope
+from components.dp_monitoring import AlarmEndpoint, alarm_topic, crawler_failed_rule, failure_notifications
 from components.dp_ingestion import (BATCH_PREFIX, SFTP_PREFIX, arrival, batch, check_cidrs, event_bus_name, events,
-                                     notify_rule, raw_crawl_prefixes, sftp, streaming)
+                                     curated_crawl_exclusions, raw_crawl_prefixes, sftp,
+                                     streaming)
 from components.dp_ods import dax, table
 from components.dp_storage import storage_zones
 from components.kms import customer_key
@@ -40,6 +43,7 @@ class DataProductArgs:
     stack: business unit, environment, account, region and `allow_data_destroy` (default False:
         buckets, table and key are protected and retained).
     network: the VPC and its three private subnets (DAX, SFTP endpoint).
+    alarm_endpoints: who receives the product's alarms and failure events (at least one).
     sftp_allowed_cidrs: networks allowed to reach the SFTP endpoint on port 22. Default (): the
         VPC's own CIDR only. Never 0.0.0.0/0.
     lake_formation_settings: the stack's `DataLakeSettings` (see `lake_formation_settings`);
@@ -49,6 +53,7 @@ class DataProductArgs:
     product: DataProductSettings
     stack: StackContext
     network: NetworkRefs
+    alarm_endpoints: tuple[AlarmEndpoint, ...]
     sftp_allowed_cidrs: tuple[str, ...] = ()
     lake_formation_settings: Optional[pulumi.Resource] = None
 
@@ -75,7 +80,8 @@ class DataProduct(pulumi.ComponentResource):
       security group only) unless `dax.enabled: false`;
     - an event bus for the product (always: services publish on it), encrypted with the key,
       writable by this account and, for the declared sources, by the consumer accounts;
-    - monitoring: a KMS-encrypted SNS topic fed by ETL and crawler failure events and alarms;
+    - monitoring: a KMS-encrypted SNS topic fed by ETL and crawler failure events and alarms,
+      with a subscription per alarm endpoint (`dp_monitoring`, shared with the DR pilot light);
     - catalog: a Glue security configuration, the product database (reportable tables, shared)
       and an internal database (curated/raw tables), crawlers with their own read-only roles;
     - Lake Formation: curated and reportable registered with a dedicated role; consumers get
@@ -117,12 +123,7 @@ class DataProduct(pulumi.ComponentResource):
         self.log_bucket = logs.bucket
 
         # Monitoring: one encrypted topic for every alarm and failure event of the product.
-        self.alarm_topic = aws.sns.Topic(
-            f"{name}-alarms",
-            name=scope.physical("sns", "alarms"),
-            kms_master_key_id=self.key.arn,
-            opts=child,
-        )
+        self.alarm_topic = alarm_topic(scope, args.alarm_endpoints)
 
         # Operational data store.
         self.table = table(scope)
@@ -157,7 +158,8 @@ class DataProduct(pulumi.ComponentResource):
         # Crawlers: curated and reportable always; raw data that no ETL turns into curated data
         # (streamed records, SFTP files without batch) gets its own crawler.
         catalog = product_catalog(scope, {z: ZoneRef(z, zb.bucket.bucket, zb.bucket.arn) for z, zb in zones.items()},
-                                  security, raw_prefixes=raw_crawl_prefixes(ingestion), lf_deps=lf_deps)
+                                  security, raw_prefixes=raw_crawl_prefixes(ingestion),
+                                  curated_exclusions=curated_crawl_exclusions(), lf_deps=lf_deps)
         self.catalog_database, self.internal_database = catalog.shared_database, catalog.internal_database
         self.crawlers = catalog.crawlers
         self.lake_formation_role = catalog.registration_role
@@ -171,21 +173,10 @@ class DataProduct(pulumi.ComponentResource):
             crawler_name=raw_crawler_name, topic=self.alarm_topic,
         ) if arrival_prefixes else None
 
-        failure_rules = [notify_rule(
-            scope, "crawler-failed", f"{product.name} crawler failed",
-            {"source": ["aws.glue"], "detail-type": ["Glue Crawler State Change"],
-             "detail": {"crawlerName": [scope.physical("glue", k) for k in self.crawlers], "state": ["Failed"]}},
-            self.alarm_topic, self.notify_dlq,
-        )]
+        failure_rules = [crawler_failed_rule(scope, list(self.crawlers), self.alarm_topic, self.notify_dlq)]
         if self.batch:
             failure_rules.append(self.batch.failure_rule)
-        queue_policy_for_events(scope, "notify-dlq", self.notify_dlq, [r.arn for r in failure_rules])
-        aws.sns.TopicPolicy(
-            f"{name}-alarms-policy",
-            arn=self.alarm_topic.arn,
-            policy=self._topic_policy([r.arn for r in failure_rules]),
-            opts=child,
-        )
+        failure_notifications(scope, self.alarm_topic, self.notify_dlq, failure_rules)
 
         self.contract = pulumi.Output.from_input({
             "name": product.name,
@@ -221,8 +212,9 @@ class DataProduct(pulumi.ComponentResource):
             iam.key_for_event_buses(a.stack.account_id),
             # EventBridge delivers failure events and dead letters to the encrypted topic and DLQs.
             iam.key_for_delivery("events.amazonaws.com", sid="EventBridgeDelivers"),
-            # Alarms publish to the encrypted alarm topic.
+            # Alarms and the stack's budget publish to the encrypted alarm topic.
             iam.key_for_delivery("cloudwatch.amazonaws.com", sid="CloudWatchAlarms"),
+            budgets_key_statement(),
         ]
 
     def _bus_policy(self) -> pulumi.Output[str]:
@@ -239,18 +231,6 @@ class DataProduct(pulumi.ComponentResource):
                 condition={"StringEquals": {"events:source": list(a.product.ingestion.events.sources)}},
             ))
         return iam.document(*statements)
-
-    def _topic_policy(self, rule_arns: Sequence[pulumi.Input[str]]) -> pulumi.Output[str]:
-        a = self.args
-        topic = self.alarm_topic.arn
-        return iam.document(
-            iam.statement(["sns:Publish"], [topic], sid="FailureEvents", principal={"Service": "events.amazonaws.com"},
-                          condition={"ArnEquals": {"aws:SourceArn": list(rule_arns)}}),
-            iam.statement(["sns:Publish"], [topic], sid="Alarms", principal={"Service": "cloudwatch.amazonaws.com"},
-                          condition={"StringEquals": {"aws:SourceAccount": a.stack.account_id},
-                                     "ArnLike": {"aws:SourceArn": a.stack.arn("cloudwatch", "alarm:*")}}),
-            tls_only([topic], service="sns"),
-        )
 
     # --- what services get ----------------------------------------------------------------------
     def served_store(self) -> ServedStore:

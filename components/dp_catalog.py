@@ -294,12 +294,14 @@ class Catalog:
 
 
 def product_catalog(scope: ProductScope, zones: Mapping[str, ZoneRef], security: aws.glue.SecurityConfiguration,
-                    *, raw_prefixes: Sequence[str], lf_deps: Sequence[pulumi.Resource]) -> Catalog:
+                    *, raw_prefixes: Sequence[str], curated_exclusions: Sequence[str],
+                    lf_deps: Sequence[pulumi.Resource]) -> Catalog:
     """The catalog and Lake Formation set-up of one data product. The primary builds it over its
     zones and the DR pilot light over the replicas, so DR's catalog is the primary's by
     construction: the shared database (reportable tables only, granted to consumers), the internal
     database (curated tables, and raw tables under `raw_` when `raw_prefixes` are crawled),
-    crawlers with their own read-only roles, the curated and reportable zones registered with a
+    crawlers with their own read-only roles (the curated crawler skips `curated_exclusions`: job
+    artifacts and output still being staged), the curated and reportable zones registered with a
     dedicated role, crawler grants and consumer grants."""
     shared_name, internal_name = glue_database_names(scope)
     shared = database(scope, "catalog", shared_name, zones["reportable"],
@@ -309,7 +311,7 @@ def product_catalog(scope: ProductScope, zones: Mapping[str, ZoneRef], security:
     crawlers = {
         "curated-crawler": crawler(
             scope, "curated-crawler", db=internal, db_name=internal_name,
-            targets=[CrawlTarget(zones["curated"], exclusions=(f"{ARTIFACTS_PREFIX}**",))],
+            targets=[CrawlTarget(zones["curated"], exclusions=tuple(curated_exclusions))],
             security=security, recrawl="CRAWL_EVERYTHING"),
         "reportable-crawler": crawler(
             scope, "reportable-crawler", db=shared, db_name=shared_name,

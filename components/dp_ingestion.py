@@ -15,7 +15,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -24,6 +24,7 @@ from components import blueprint, iam, naming
 from components.dp_catalog import ARTIFACTS_PREFIX, glue_logs_statement
 from components.dp_common import (FUNCTIONS_DIR, Function, ProductScope, alarm, event_target_to_lambda,
                                   lambda_function, queue_policy_for_events)
+from components.dp_monitoring import notify_rule
 from components.dp_storage import ZoneBucket
 
 # Raw-zone prefixes: each writer has its own, so policies and rules can be scoped to it.
@@ -34,6 +35,16 @@ STREAMING_ERRORS_PREFIX = "streaming-errors/"
 QUARANTINE_PREFIX = "quarantine/"
 REJECTED_PREFIX = "rejected/"
 CURATED_BATCH_PREFIX = "batch/"
+# Where the ETL job stages a run's output before publishing it (functions/batch_etl/job.py).
+STAGING_DIR = "_staging/"
+# The arrival handler's own metrics (functions/arrival_handler/handler.py, embedded metric format).
+ARRIVAL_METRICS_NAMESPACE = "DataDeliveryPlatform/ArrivalHandler"
+
+def curated_crawl_exclusions() -> tuple[str, ...]:
+    """What the curated crawler must not catalog: the job's scripts, and a run's output while it is
+    still staged (it is published, or discarded, by the next step of the job)."""
+    return (f"{ARTIFACTS_PREFIX}**", f"{CURATED_BATCH_PREFIX}{STAGING_DIR}**")
+
 
 def raw_crawl_prefixes(ingestion) -> list[str]:
     """Raw data that no ETL turns into curated data is crawled where it lands: streamed records,
@@ -50,26 +61,6 @@ FIREHOSE_BUFFER_MIB = 64
 FIREHOSE_PARTITION_RETRY_SECONDS = 300
 FIREHOSE_FRESHNESS_ALARM_SECONDS = 900
 GLUE_FAILURE_STATES = ("FAILED", "TIMEOUT")
-
-
-def notify_rule(scope: ProductScope, part: str, description: str, pattern: Mapping[str, Any],
-                topic: aws.sns.Topic, dlq: aws.sqs.Queue) -> aws.cloudwatch.EventRule:
-    """A default-bus rule whose matches are published to the product's alarm topic (undeliverable
-    notifications are kept in `dlq`)."""
-    rule = aws.cloudwatch.EventRule(
-        f"{scope.name}-{part}-rule",
-        description=description,
-        event_pattern=pulumi.Output.json_dumps(pattern),
-        opts=scope.child,
-    )
-    aws.cloudwatch.EventTarget(
-        f"{scope.name}-{part}-target",
-        rule=rule.name,
-        arn=topic.arn,
-        dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=dlq.arn),
-        opts=scope.child,
-    )
-    return rule
 
 
 # --- batch -------------------------------------------------------------------------------------
@@ -104,11 +95,15 @@ def batch(scope: ProductScope, zones: Mapping[str, ZoneBucket], security: aws.gl
     raw_objects = lambda *prefixes: [pulumi.Output.concat(raw.bucket.arn, "/", p, "*") for p in prefixes]  # noqa: E731
     role = scope.role("etl", "glue.amazonaws.com", [
         iam.statement(["s3:GetObject"], raw_objects(BATCH_PREFIX, SFTP_PREFIX), sid="ReadRaw"),
-        iam.statement(["s3:PutObject"], raw_objects(REJECTED_PREFIX), sid="WriteRejected"),
+        # Spark's committer writes rejected records and curated Parquet to temporary and staging
+        # keys, copies them into place and deletes the rest (functions/batch_etl/job.py publishes
+        # a run exactly once from `_staging/<run id>/`); multipart uploads that fail are aborted.
+        iam.statement(["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+                      raw_objects(REJECTED_PREFIX), sid="WriteRejected"),
         iam.statement(["s3:ListBucket"], [raw.bucket.arn, curated.bucket.arn], sid="List"),
         iam.statement(["s3:GetObject"], [pulumi.Output.concat(curated.bucket.arn, "/", ARTIFACTS_PREFIX, "*")],
                       sid="ReadScripts"),
-        iam.statement(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+        iam.statement(["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
                       [pulumi.Output.concat(curated.bucket.arn, "/", CURATED_BATCH_PREFIX, "*")], sid="WriteCurated"),
         scope.key_use(),
         glue_logs_statement(scope.stack, "jobs"),
@@ -227,6 +222,11 @@ def arrival(scope: ProductScope, raw: ZoneBucket, *, prefixes: Sequence[str], jo
     alarm(scope, "arrival-errors", description=f"{scope.pname}: arrival handler errors",
           namespace="AWS/Lambda", metric="Errors", dimensions={"FunctionName": fn.function.name},
           topic_arn=topic.arn)
+    # A 403 on HeadObject is read as "object gone" (the role lists only its prefixes, so S3 answers
+    # 403 for a missing key); the handler counts each one, and a real AccessDenied shows up here.
+    alarm(scope, "arrival-head-forbidden", description=f"{scope.pname}: arrival handler got 403 on HeadObject",
+          namespace=ARRIVAL_METRICS_NAMESPACE, metric="HeadObjectForbidden",
+          dimensions={"Bucket": raw.bucket.bucket}, topic_arn=topic.arn)
     alarm(scope, "arrival-dlq-depth", description=f"{scope.pname}: raw-zone arrivals could not be processed",
           namespace="AWS/SQS", metric="ApproximateNumberOfMessagesVisible", statistic="Maximum",
           dimensions={"QueueName": dlq.name}, topic_arn=topic.arn)

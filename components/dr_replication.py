@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from components import blueprint, iam, naming
 from components.context import StackContext
+from components.budget import budgets_key_statement
 from components.kms import customer_key
 from components.storage import BucketLifecycle, secure_bucket
 from stackconfig.regions import short_code
@@ -82,6 +83,8 @@ class DrReplication(pulumi.ComponentResource):
             service_statements=[
                 iam.key_for_event_buses(s.account_id),
                 iam.key_for_delivery("events.amazonaws.com", sid="EventBridgeDelivers"),
+                # The DR stack's alarm topic (this key) receives its budget's notifications.
+                budgets_key_statement(),
                 iam.key_for_logs(dr, s.partition, [
                     f"arn:{s.partition}:logs:{dr}:{s.account_id}:log-group:/aws-glue/*",
                     f"arn:{s.partition}:logs:{dr}:{s.account_id}:log-group:/ddp/{s.prefix}/{args.product}/*"]),

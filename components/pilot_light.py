@@ -8,7 +8,6 @@ to the same consumer accounts, and the product's event bus for the services that
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
@@ -18,7 +17,8 @@ import pulumi_aws as aws
 from components.context import KeyRef, NetworkRefs, ServedStore, StackContext, TableRef
 from components.dp_catalog import ZoneRef, product_catalog, security_configuration
 from components.dp_common import ProductScope
-from components.dp_ingestion import raw_crawl_prefixes
+from components.dp_ingestion import curated_crawl_exclusions, raw_crawl_prefixes
+from components.dp_monitoring import AlarmEndpoint, alarm_topic, crawler_failed_rule, failure_notifications
 from components.dp_ods import dax
 from stackconfig.model import DataProductSettings, ServiceSettings
 
@@ -31,6 +31,8 @@ class PilotLightProductArgs:
 
     stack: StackContext
     contract: Mapping[str, Any]
+    # Who receives the DR catalog's failure events (crawlers), as in the primary.
+    alarm_endpoints: tuple[AlarmEndpoint, ...]
     # DAX over the replica table: off by default (a pilot light); needs `network`.
     dax_enabled: bool = False
     network: NetworkRefs
@@ -49,8 +51,9 @@ class PilotLightProduct(pulumi.ComponentResource):
     (same name as the primary's, reportable tables only) and the internal one, crawlers with their
     own read-only roles on the product's schedule, the replica curated and reportable zones
     registered with a dedicated Lake Formation role, crawler grants and the consumer grants (with
-    the grant option); then the product's event bus and its archive, and DAX over the replica
-    table when `dax_enabled`."""
+    the grant option); the alarm topic with its subscriptions and the crawler-failed rule
+    (`dp_monitoring`, as in the primary); then the product's event bus and its archive, and DAX over
+    the replica table when `dax_enabled`."""
 
     def __init__(self, name: str, args: PilotLightProductArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ddp:index:PilotLightProduct", name, None, opts)
@@ -67,9 +70,15 @@ class PilotLightProduct(pulumi.ComponentResource):
         zones = {z: ZoneRef(z, b["name"], b["arn"]) for z, b in dr["buckets"].items()}
         lf_deps = [args.lake_formation_settings] if args.lake_formation_settings is not None else []
         catalog = product_catalog(scope, zones, security_configuration(scope),
-                                  raw_prefixes=raw_crawl_prefixes(product_settings.ingestion), lf_deps=lf_deps)
+                                  raw_prefixes=raw_crawl_prefixes(product_settings.ingestion),
+                                  curated_exclusions=curated_crawl_exclusions(), lf_deps=lf_deps)
         self.database, self.internal_database = catalog.shared_database, catalog.internal_database
         self.crawlers = catalog.crawlers
+        # Monitoring, as in the primary: failed DR crawlers reach the same people.
+        self.alarm_topic = alarm_topic(scope, args.alarm_endpoints)
+        notify_dlq = scope.queue("notify-dlq")
+        failure_notifications(scope, self.alarm_topic, notify_dlq,
+                              [crawler_failed_rule(scope, list(self.crawlers), self.alarm_topic, notify_dlq)])
 
         self.bus = aws.cloudwatch.EventBus(f"{name}-bus", name=c["eventBusName"], kms_key_identifier=key_arn,
                                            description=f"Events of {product} (DR)", opts=child)

@@ -855,8 +855,9 @@ def committed_totals(path: Path = EXPECTED_FILE) -> dict[str, Any]:
 
 def committed_fixed_estimate(stack: str, path: Path = EXPECTED_FILE) -> Optional[float]:
     """The committed fixed monthly estimate of a shipped stack (the budget's default base)."""
-    entry = committed_totals(path).get("stacks", {}).get(stack)
-    return None if entry is None else float(entry["fixedMonthlyUsd"])
+    from stackconfig.budget import committed_estimate
+
+    return committed_estimate(stack, path)
 
 
 def write_expected(path: Path = EXPECTED_FILE, stacks: Sequence[str] = SHIPPED_STACKS) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from pulumi.runtime.sync_await import _sync_await
 from offline.mocks import DuplicateUrnError, PlatformMocks, Record, RecordingMonitor, plain
 from stackconfig import SettingsError, parse_settings
 from stackconfig.loader import PROJECT
+from stackconfig.upstream import reference_keys
 from stackconfig.stackfile import StackFileError, read_stack_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,15 +112,16 @@ def run_stack(
         return StackRun(stack, error=str(exc), config=cfg)
 
     known = dict(stack_outputs or {})
-    for ref in referenced_stacks(cfg):
+    for key, ref in reference_keys(settings):
         if ref in known:
             continue
         ref_stack = ref.rsplit("/", 1)[-1]
         if ref_stack in _seen or ref_stack == stack:
-            return StackRun(stack, error=f"{source}: stack references form a cycle: {' -> '.join(_seen + (stack, ref_stack))}")
+            return StackRun(stack, error=f"{source}: {PROJECT}:{key}: stack references form a cycle: "
+                                         f"{' -> '.join(_seen + (stack, ref_stack))}")
         if not stack_file(ref_stack, project_dir).exists():
-            return StackRun(stack, error=f"{source}: references stack '{ref}', but there is no Pulumi.{ref_stack}.yaml "
-                                        "here; pass its outputs with --stack-outputs")
+            return StackRun(stack, error=f"{source}: {PROJECT}:{key}: references stack '{ref}', but there is no "
+                                         f"Pulumi.{ref_stack}.yaml here; pass its outputs with --stack-outputs")
         upstream = run_stack(ref_stack, project_dir=project_dir, stack_outputs=known, _seen=_seen + (stack,))
         if not upstream.ok:
             return StackRun(stack, error=f"{source}: referenced stack {ref} failed: {upstream.error}")

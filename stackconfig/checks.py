@@ -167,4 +167,7 @@ def stack_problems(s: StackSettings, *, stack: Optional[str] = None,
                             "alarms: {email: [oncall@example.com]} and/or {https: [https://...]} so they reach someone"))
     if not raises and s.alarms is not None:
         p.append(("alarms", "this stack declares no data products or services, so nothing raises alarms; remove alarms"))
+    if not raises and "budget" in s.model_fields_set:
+        p.append(("budget", "this stack has no alarm topic for the budget to notify (no data products or services); "
+                            "remove budget"))
     return p

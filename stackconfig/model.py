@@ -479,6 +479,16 @@ class AlarmSettings(Model):
         return [("email", a) for a in self.email] + [("https", u) for u in self.https]
 
 
+class BudgetSettings(Model):
+    """The stack's monthly AWS Budget, notified to the alarm topic when the forecast passes 80 %
+    and 100 % of the limit. monthly_usd: the limit in USD; default None: margin_percent (default
+    25) over the stack's committed offline estimate (`make cost STACK=<stack>`,
+    offline/pricing/expected-totals.json). enabled: default true."""
+    monthly_usd: Optional[float] = Field(default=None, gt=0, le=10_000_000)
+    margin_percent: int = Field(default=25, ge=0, le=500)
+    enabled: bool = True
+
+
 def _tag_value(v: object, what: str) -> object:
     if v is None:
         raise ValueError(f"required: {what} is a mandatory tag value and must not be null")
@@ -507,6 +517,8 @@ class StackSettings(Model):
     dr: DrSettings = DrSettings()
     # Required where alarms are raised (stackconfig.checks); None in a stack that raises none.
     alarms: Optional[AlarmSettings] = None
+    # Created where there is an alarm topic to notify (stacks that raise alarms).
+    budget: BudgetSettings = BudgetSettings()
 
     @field_validator("region", "dr_region")
     @classmethod

@@ -129,14 +129,46 @@ def check_real_cloud(cmd: str, tmp_path: Path) -> None:
     assert "name: data-delivery-platform" in (ROOT / "Pulumi.yaml").read_text()
 
 
+def check_make_cost(cmd: str, tmp_path: Path) -> None:
+    assert make_recipe("cost") == ["$(PY) -m offline.cost $(STACK) $(if $(USAGE),--usage $(USAGE))"]
+    stack, usage = re.search(r"STACK=(\w+)", cmd), re.search(r"USAGE=(\S+)", cmd)
+    args = ["-m", "offline.cost", stack.group(1) if stack else "dev", "--no-switches"]
+    args += ["--usage", usage.group(1)] if usage else []
+    proc = run_python(args, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "TOTAL fixed" in proc.stdout
+
+
+def check_cost_expected(cmd: str, tmp_path: Path) -> None:
+    """The committed totals are what the command would write for today's graphs."""
+    from offline import cost
+    from offline.runner import shipped_run
+
+    for stack, expected in cost.committed_totals()["stacks"].items():
+        run = shipped_run(stack)
+        assert cost.estimate(run.records, stack=stack, region=run.config["aws:region"]).summary() == expected
+
+
+def check_accept_shares(cmd: str, tmp_path: Path) -> None:
+    """Needs the consumer account's credentials: run its parser and confirm the module's entry point.
+    tests/runbook/test_accept_shares.py exercises it against RAM's service model."""
+    from runbook import accept_shares
+
+    args = shlex.split(cmd)[3:]
+    assert "--producer-account" in args and "--region" in args
+    assert accept_shares.main([*args[:args.index("--region") + 2], "--producer-account", "x"]) == 2
+
+
 HANDLERS = [
-    (r"^make (preview|test|policy|diagrams|bench)\b", None),
+    (r"^make (preview|test|policy|cost|diagrams|bench)\b", None),
+    (r"^\.venv/bin/python -m offline\.cost --write-expected$", check_cost_expected),
+    (r"^python -m runbook\.accept_shares ", check_accept_shares),
     (r"^\.venv/bin/python -m offline\.preview ", check_offline_preview),
     (r"^python -m runbook\.failover ", check_runbook),
     (r"^pulumi (login|stack init|preview|up)\b", check_real_cloud),
 ]
 MAKE = {"preview": check_make_preview, "test": check_make_test, "policy": check_make_policy,
-        "diagrams": check_make_diagrams, "bench": check_make_bench}
+        "diagrams": check_make_diagrams, "bench": check_make_bench, "cost": check_make_cost}
 
 
 def handler_for(cmd: str):

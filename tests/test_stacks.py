@@ -110,6 +110,13 @@ def test_dr_stack_is_a_pilot_light_built_from_the_primary_contract():
     grants = {p.name: p.inputs for p in run.by_type("aws:lakeformation/permissions:Permissions")}
     assert sorted(grants) == sorted(p.name for p in dev.by_type("aws:lakeformation/permissions:Permissions"))
     assert grants["orders-consumer-222222222222-tables"]["permissionsWithGrantOptions"] == ["SELECT", "DESCRIBE"]
+    # Monitoring mirrors the primary: failed DR crawlers reach the same endpoints.
+    [topic] = run.by_type("aws:sns/topic:Topic")
+    assert topic.inputs["kmsMasterKeyId"] == dev.outputs["dataProducts"]["orders"]["dr"]["keyArn"]
+    subs = sorted((x.inputs["protocol"], x.inputs["endpoint"]) for x in run.by_type("aws:sns/topicSubscription:TopicSubscription"))
+    assert subs == sorted((x.inputs["protocol"], x.inputs["endpoint"]) for x in dev.by_type("aws:sns/topicSubscription:TopicSubscription"))
+    failed = json.loads(run.one("aws:cloudwatch/eventRule:EventRule", "orders-crawler-failed-rule").inputs["eventPattern"])
+    assert sorted(failed["detail"]["crawlerName"]) == sorted(c.inputs["name"] for c in run.by_type("aws:glue/crawler:Crawler"))
     vpc = run.by_type("awsx:ec2:Vpc")[0]
     assert vpc.inputs["natGateways"] == {"strategy": "Single"}
     assert not run.by_type("aws:dax/cluster:Cluster")

@@ -20,6 +20,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from components import blueprint, naming
 from components.context import NetworkRefs, StackContext
+from components.dp_monitoring import AlarmEndpoint
 from components.data_product import CONTRACT_KEYS, DataProduct, DataProductArgs, lake_formation_settings
 from offline.mocks import PlatformMocks, Record, RecordingMonitor
 from offline.runner import ROOT, StackRun, load_stack_config, run_stack
@@ -450,6 +451,35 @@ def test_glue_job_settings_and_uploaded_script(dev):
     assert statement(role, "ReadRaw")["Resource"] == [f"arn:aws:s3:::{bucket_name('raw')}/batch/*",
                                                       f"arn:aws:s3:::{bucket_name('raw')}/sftp/*"]
     assert statement(role, "WriteCurated")["Resource"] == [f"arn:aws:s3:::{bucket_name('curated')}/batch/*"]
+    # Spark's committer and the job's exactly-once publish (staging -> copy -> delete) need to read,
+    # delete and abort uploads under both output prefixes, not only put objects.
+    for sid, resource in (("WriteCurated", f"arn:aws:s3:::{bucket_name('curated')}/batch/*"),
+                          ("WriteRejected", f"arn:aws:s3:::{bucket_name('raw')}/rejected/*")):
+        assert set(statement(role, sid)["Action"]) == {"s3:PutObject", "s3:GetObject", "s3:DeleteObject",
+                                                      "s3:AbortMultipartUpload"}
+        assert statement(role, sid)["Resource"] == [resource]
+
+
+def test_curated_crawler_skips_artifacts_and_staged_output(dev):
+    crawler = one(dev, T_CRAWLER, "orders-curated-crawler").inputs
+    assert crawler["s3Targets"][0]["exclusions"] == ["_artifacts/**", "batch/_staging/**"]
+
+
+def test_arrival_403s_are_counted_and_alarmed(dev):
+    alarm = one(dev, "aws:cloudwatch/metricAlarm:MetricAlarm", "orders-arrival-head-forbidden-alarm").inputs
+    from functions.arrival_handler import handler as arrival_handler
+    assert (alarm["namespace"], alarm["metricName"]) == (arrival_handler.METRIC_NAMESPACE, "HeadObjectForbidden")
+    assert alarm["dimensions"] == {"Bucket": bucket_name("raw")}
+    assert alarm["alarmActions"] == [one(dev, T_TOPIC, "orders-alarms").outputs["arn"]]
+
+
+def test_alarm_topic_has_one_subscription_per_configured_endpoint(dev):
+    topic = one(dev, T_TOPIC, "orders-alarms")
+    subs = children(dev, "aws:sns/topicSubscription:TopicSubscription")
+    configured = json.loads(dev.config[f"{PROJECT}:alarms"])
+    assert sorted((x.inputs["protocol"], x.inputs["endpoint"]) for x in subs) == sorted(
+        [("email", e) for e in configured.get("email", [])] + [("https", u) for u in configured.get("https", [])])
+    assert subs and all(x.inputs["topic"] == topic.outputs["arn"] for x in subs)
 
 
 def test_glue_trigger_only_with_a_schedule(dev):
@@ -697,7 +727,7 @@ def test_crawlers_use_the_security_configuration(dev):
     assert crawlers["orders-reportable-crawler"]["databaseName"] == "retail_dev_orders"
     assert crawlers["orders-curated-crawler"]["databaseName"] == "retail_dev_orders_internal"
     assert crawlers["orders-curated-crawler"]["s3Targets"] == [
-        {"path": f"s3://{bucket_name('curated')}/", "exclusions": ["_artifacts/**"]}]
+        {"path": f"s3://{bucket_name('curated')}/", "exclusions": ["_artifacts/**", "batch/_staging/**"]}]
     assert crawlers["orders-raw-crawler"]["recrawlPolicy"] == {"recrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY"}
     assert crawlers["orders-raw-crawler"]["schemaChangePolicy"] == {"updateBehavior": "LOG", "deleteBehavior": "LOG"}
     assert crawlers["orders-curated-crawler"]["recrawlPolicy"] == {"recrawlBehavior": "CRAWL_EVERYTHING"}
@@ -749,6 +779,8 @@ def test_no_consumers_means_no_grants():
 # --- the component alone ---------------------------------------------------------------------
 
 STACK = StackContext(business_unit="retail", environment="dev", account_id=ACCOUNT, region=REGION, partition="aws")
+ONCALL = (AlarmEndpoint(protocol="email", endpoint="oncall@example.com"),
+          AlarmEndpoint(protocol="https", endpoint="https://events.example.com/sns?token=a:b"))
 NET = NetworkRefs(vpc_id="vpc-0123456789abcdef0", private_subnet_ids=["subnet-a", "subnet-b", "subnet-c"],
                   public_subnet_ids=["subnet-d", "subnet-e", "subnet-f"])
 
@@ -780,6 +812,7 @@ def build(program: Callable[[aws.Provider], Any]) -> tuple[Any, list[Record]]:
 def test_sftp_allowed_cidrs_are_the_only_sources():
     def program(provider):
         return DataProduct("orders", DataProductArgs(product=_settings(), stack=STACK, network=NET,
+                                                     alarm_endpoints=ONCALL,
                                                      sftp_allowed_cidrs=("10.20.0.0/16", "192.0.2.0/24")),
                            pulumi.ResourceOptions(providers=[provider]))
 
@@ -790,12 +823,14 @@ def test_sftp_allowed_cidrs_are_the_only_sources():
 
 def test_sftp_open_to_the_world_is_rejected():
     with pytest.raises(ValueError, match="every address"):
-        DataProductArgs(product=_settings(), stack=STACK, network=NET, sftp_allowed_cidrs=("0.0.0.0/0",))
+        DataProductArgs(product=_settings(), stack=STACK, network=NET, alarm_endpoints=ONCALL,
+                        sftp_allowed_cidrs=("0.0.0.0/0",))
 
 
 def test_served_store_without_dax():
     def program(provider):
-        p = DataProduct("orders", DataProductArgs(product=_settings(), stack=STACK, network=NET),
+        p = DataProduct("orders", DataProductArgs(product=_settings(), stack=STACK, network=NET,
+                                                  alarm_endpoints=ONCALL),
                         pulumi.ResourceOptions(providers=[provider]))
         return p.served_store()
 
@@ -809,7 +844,8 @@ def test_served_store_without_dax():
 def test_served_store_with_dax(dev):
     def program(provider):
         p = DataProduct("orders", DataProductArgs(
-            product=_settings(operationalStore={"partitionKey": "id", "sortKey": "ts"}), stack=STACK, network=NET),
+            product=_settings(operationalStore={"partitionKey": "id", "sortKey": "ts"}), stack=STACK, network=NET,
+            alarm_endpoints=ONCALL),
             pulumi.ResourceOptions(providers=[provider]))
         return p.served_store()
 
@@ -821,7 +857,7 @@ def test_served_store_with_dax(dev):
     # configurationEndpoint is a bare host:port, which a client would speak plaintext to.
     cluster = [r for r in records if r.type == "aws:dax/cluster:Cluster"][0].outputs
     assert resolve(store.dax_endpoint) == f"daxs://{cluster['clusterAddress']}:{int(cluster['port'])}"
-    assert resolve(store.dax_endpoint) != "daxs://" + cluster["configurationEndpoint"]
+    assert resolve(store.dax_endpoint) != cluster["configurationEndpoint"]
     assert store.sort_key == "ts"
 
 
@@ -844,3 +880,22 @@ def test_lake_formation_settings_have_no_iam_allowed_principals_defaults():
 
 def test_dev_stack_creates_lake_formation_settings_once(dev):
     assert len(dev.by_type(T_LF_SETTINGS)) == 1
+
+
+def test_alarm_endpoints_are_required_and_each_gets_a_subscription():
+    def program(provider):
+        return DataProduct("orders", DataProductArgs(product=_settings(), stack=STACK, network=NET,
+                                                     alarm_endpoints=ONCALL),
+                           pulumi.ResourceOptions(providers=[provider]))
+
+    _, records = build(program)
+    subs = [r for r in records if r.type == "aws:sns/topicSubscription:TopicSubscription"]
+    assert sorted((r.inputs["protocol"], r.inputs["endpoint"], r.inputs.get("endpointAutoConfirms")) for r in subs) == [
+        ("email", "oncall@example.com", False), ("https", "https://events.example.com/sns?token=a:b", True)]
+    # URL endpoints are named by digest: the name stays stable and free of URL characters.
+    assert {r.name for r in subs} >= {"orders-alarms-to-email-oncall@example.com"}
+    assert not [r.name for r in subs if "://" in r.name]
+    with pytest.raises(ValueError, match="at least one endpoint"):
+        build(lambda provider: DataProduct("orders", DataProductArgs(
+            product=_settings(), stack=STACK, network=NET, alarm_endpoints=()),
+            pulumi.ResourceOptions(providers=[provider])))
