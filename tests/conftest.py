@@ -17,20 +17,6 @@ if str(ROOT) not in sys.path:
 
 from offline.runner import StackRun, shipped_run  # noqa: E402
 
-DAX_LAYER = ROOT / "build" / "layers" / "dax" / "python" / "amazondax"
-
-
-def pytest_sessionstart(session):
-    """The Lambda services of DAX products attach the DAX client layer; `make test` builds it
-    first (make layers). Build it here too, so a bare `pytest` works the same way."""
-    import subprocess
-
-    if not DAX_LAYER.is_dir():
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
-                        str(ROOT / "build" / "layers" / "dax" / "python"), "-r",
-                        str(ROOT / "functions" / "layers" / "dax-requirements.txt")], check=True)
-
-
 @pytest.fixture(scope="session")
 def dev_run() -> StackRun:
     return shipped_run("dev")

@@ -24,6 +24,7 @@ from pulumi.runtime import settings as rt_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from sdk_names import assert_absent
 from components.budget import (StackBudget, StackBudgetArgs, budgets_key_statement, budgets_publish_statement,
                                default_limit_usd)
 from offline import cost
@@ -392,7 +393,7 @@ def test_budget_notifies_the_topic_at_80_and_100_percent_forecast():
 def test_budget_without_tags_covers_the_account():
     records = build_budget(StackBudgetArgs(budget_name="b", limit_usd=10, topic_arn=TOPIC, account_id="111111111111"))
     [budget] = [r for r in records if r.type == "aws:budgets/budget:Budget"]
-    assert "filterExpression" not in budget.inputs and "metrics" not in budget.inputs
+    assert_absent(budget, "filterExpression", "metrics")
 
 
 def test_budget_args_and_default_limit():

@@ -88,7 +88,7 @@ def test_components_are_clusters_with_their_children():
 def test_cross_stack_references_are_external_nodes():
     dr = flows(shipped_run("dr"))
     assert ("stack dev organization/data-delivery-platform", "Glue crawler curated-crawler", "crawl") in dr
-    assert ("stack dev organization/data-delivery-platform", "Lake Formation location reportable-location",
+    assert ("stack dev organization/data-delivery-platform", "Lake Formation location reportable-lf",
             "register") in dr
     assert ("ECS service orders-api", "stack dev organization/data-delivery-platform", "items") in dr
     mk = flows(shipped_run("marketing"))

@@ -248,7 +248,9 @@ def test_preview_policy_check_prints_report_and_summary(capsys):
 
 def test_preview_policy_check_exits_1_on_a_mandatory_violation(tmp_path, capsys):
     from pathlib import Path
-    text = (Path(__file__).resolve().parent.parent / "Pulumi.dev.yaml").read_text() + "  data-delivery-platform:allowDataDestroy: true\n"
+    text = (Path(__file__).resolve().parent.parent / "Pulumi.dev.yaml").read_text() + ("  data-delivery-platform:allowDataDestroy: true\n"
+        # a stack file of its own has no committed estimate: it names its budget
+        "  data-delivery-platform:budget: {monthlyUsd: 1200}\n")
     stack_file = tmp_path / "Pulumi.devdestroy.yaml"
     stack_file.write_text(text)
     strict = tmp_path / "policy.json"

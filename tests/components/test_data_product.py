@@ -246,7 +246,8 @@ def test_product_key_rotates_and_trusts_only_the_account_and_its_services(dev):
                           {"Service": "logs.us-east-1.amazonaws.com"},
                           {"Service": "events.amazonaws.com"},
                           {"Service": "events.amazonaws.com"},
-                          {"Service": "cloudwatch.amazonaws.com"}]
+                          {"Service": "cloudwatch.amazonaws.com"},
+                          {"Service": "budgets.amazonaws.com"}]
     for s in policy["Statement"][1:]:
         assert "kms:*" not in s["Action"]
     # Each service statement carries only the condition keys that service documents for the use:
@@ -256,6 +257,7 @@ def test_product_key_rotates_and_trusts_only_the_account_and_its_services(dev):
     assert set(conditions["CloudWatchLogs"]) == {"ArnLike"}
     assert conditions["EventBridgeBuses"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
     assert conditions["EventBridgeDelivers"] is None and conditions["CloudWatchAlarms"] is None
+    assert conditions["AWSBudgetsEncryptedTopic"] is None
     assert statement(policy, "EventBridgeDelivers")["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
     logs = statement(policy, "CloudWatchLogs")["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
     assert logs == [f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/ddp/retail-dev/orders/*",
