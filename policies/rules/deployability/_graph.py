@@ -1,0 +1,111 @@
+"""Graph helpers shared by the deployability rules: resource types, regions, references that
+survive unknown (preview) values, policy statements."""
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping
+from typing import Any, Optional
+
+from pulumi_policy.proxy import UnknownValueError
+
+from .._base import as_json, as_list, is_list, is_map, provider_props, safe_get
+
+SERVICE = "deployability"
+
+KEY = "aws:kms/key:Key"
+KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
+ALIAS = "aws:kms/alias:Alias"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+GLUE_SECURITY = "aws:glue/securityConfiguration:SecurityConfiguration"
+EVENT_BUS = "aws:cloudwatch/eventBus:EventBus"
+EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+TOPIC = "aws:sns/topic:Topic"
+QUEUE = "aws:sqs/queue:Queue"
+LF_PERMISSIONS = "aws:lakeformation/permissions:Permissions"
+REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
+BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+VERSIONING = ("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2")
+TABLE = "aws:dynamodb/table:Table"
+TABLE_REPLICA = "aws:dynamodb/tableReplica:TableReplica"
+TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
+REPOSITORY = "aws:ecr/repository:Repository"
+FUNCTION = "aws:lambda/function:Function"
+LAYER = "aws:lambda/layerVersion:LayerVersion"
+# Resources that build and push an image during `pulumi up`, and the outputs naming what they pushed.
+IMAGE_BUILDERS = {"awsx:ecr:Image": ("imageUri",), "docker-build:index:Image": ("ref", "digest"),
+                  "docker:index/image:Image": ("repoDigest", "imageName")}
+
+
+# --- shared graph helpers --------------------------------------------------------------------------
+
+def _region(resource) -> Optional[str]:
+    region = safe_get(provider_props(resource), "region")
+    if isinstance(region, str) and region:
+        return region
+    arn = safe_get(resource.props, "arn")
+    if isinstance(arn, str) and arn.count(":") >= 4 and arn.split(":")[3]:
+        return arn.split(":")[3]
+    return None
+
+
+def _stack_accounts(resource) -> set[str]:
+    return {str(a) for a in as_list(as_json(safe_get(provider_props(resource), "allowedAccountIds")))}
+
+
+def _refs(resource, *path: str) -> set[str]:
+    """Strings ``resource.<path>`` holds (value or list of values), plus the urns the engine recorded
+    as dependencies of the path's top-level property (the value is unknown during a first preview)."""
+    refs = {v for v in as_list(safe_get(resource.props, *path)) if isinstance(v, str) and v}
+    refs |= {d.urn for d in (resource.property_dependencies or {}).get(path[0], [])}
+    return refs
+
+
+def _bucket_name(ref: str) -> str:
+    return ref[len("arn:aws:s3:::"):] if ref.startswith("arn:aws:s3:::") else ref
+
+
+def _action_matches(pattern: str, action: str) -> bool:
+    return fnmatch.fnmatchcase(action.lower(), str(pattern).lower())
+
+
+def _condition_keys(statement: Mapping) -> list[str]:
+    condition = safe_get(statement, "Condition") or {}
+    keys: list[str] = []
+    if is_map(condition):
+        for block in condition.values():
+            if is_map(block):
+                keys.extend(str(k) for k in block)
+    return keys
+
+
+def _statements(document: Any) -> list[Mapping]:
+    doc = as_json(_known(document))
+    if not is_map(doc):
+        return []
+    return [s for s in as_list(doc.get("Statement")) if is_map(s)]
+
+
+def _known(value: Any) -> Any:
+    """A plain copy of a property with unknown (preview) parts removed: judge what is known."""
+    try:
+        if is_map(value):
+            out = {}
+            for k in list(value.keys()):
+                try:
+                    out[k] = _known(value[k])
+                except UnknownValueError:
+                    continue
+            return out
+        if is_list(value):
+            out_list = []
+            for i in range(len(value)):
+                try:
+                    out_list.append(_known(value[i]))
+                except UnknownValueError:
+                    continue
+            return out_list
+    except UnknownValueError:
+        return None
+    return value
+
