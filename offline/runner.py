@@ -8,7 +8,6 @@ recorded resource graph and the resolved stack outputs.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import runpy
 from dataclasses import dataclass, field
@@ -16,14 +15,10 @@ from pathlib import Path
 from typing import Any, Optional
 
 import pulumi
-from pulumi.runtime import settings as rt_settings
-from pulumi.runtime.config import set_all_config
-from pulumi.runtime.settings import _get_rpc_manager
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
+from offline import engine
 from offline.mocks import DuplicateUrnError, PlatformMocks, Record, RecordingMonitor, plain
-from stackconfig import SettingsError, parse_settings
+from stackconfig import SettingsError, StackSettings, parse_settings
 from stackconfig.loader import PROJECT
 from stackconfig.upstream import reference_keys
 from stackconfig.stackfile import StackFileError, read_stack_file
@@ -34,6 +29,8 @@ ORG = "organization"
 
 @dataclass
 class StackRun:
+    """One offline run of a stack: its recorded graph and outputs, or the one-line error that stopped it."""
+
     stack: str
     records: list[Record] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
@@ -47,31 +44,37 @@ class StackRun:
 
     def resources(self) -> list[dict[str, Any]]:
         """The graph as plain dicts (the input of the policy pack's offline analyzer)."""
-        return [r.as_dict() for r in self.records if r.type != "pulumi:pulumi:Stack"]
+        return [record.as_dict() for record in self.records if record.type != "pulumi:pulumi:Stack"]
 
     def custom(self, type_: Optional[str] = None) -> list[Record]:
-        return [r for r in self.records if r.custom and (type_ is None or r.type == type_)]
+        return [record for record in self.records if record.custom and (type_ is None or record.type == type_)]
 
     def by_type(self, type_: str) -> list[Record]:
-        return [r for r in self.records if r.type == type_]
+        return [record for record in self.records if record.type == type_]
 
     def one(self, type_: str, name: str) -> Record:
-        found = [r for r in self.records if r.type == type_ and r.name == name]
+        found = [record for record in self.records if record.type == type_ and record.name == name]
         if len(found) != 1:
-            names = sorted(r.name for r in self.by_type(type_))
+            names = sorted(record.name for record in self.by_type(type_))
             raise KeyError(f"expected one {type_} named {name}, have {names}")
         return found[0]
 
 
 def stack_file(stack: str, project_dir: Path = ROOT) -> Path:
+    """The stack file of `stack` in the project."""
     return project_dir / f"Pulumi.{stack}.yaml"
+
+
+def stack_name(path: Path) -> str:
+    """The stack a stack file configures: `Pulumi.<stack>.yaml` -> `<stack>`."""
+    return path.name.removeprefix("Pulumi.").rsplit(".", 1)[0]
 
 
 def load_stack_config(stack: str, project_dir: Path = ROOT, *, path: Optional[Path] = None) -> dict[str, str]:
     """The flat config map the engine would hand the program for this stack."""
     path = path or stack_file(stack, project_dir)
     if not path.exists():
-        shipped = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+        shipped = sorted(stack_name(found) for found in project_dir.glob("Pulumi.*.yaml"))
         raise StackFileError(f"{path.name}: no such stack file; shipped stacks: {', '.join(shipped)}")
     return read_stack_file(path)
 
@@ -85,7 +88,7 @@ def referenced_stacks(config: dict[str, str]) -> list[str]:
     consumes = config.get(f"{PROJECT}:consumes")
     if consumes:
         try:
-            refs += [c["stack"] for c in json.loads(consumes) if isinstance(c, dict) and "stack" in c]
+            refs += [item["stack"] for item in json.loads(consumes) if isinstance(item, dict) and "stack" in item]
         except (json.JSONDecodeError, TypeError):
             pass
     return refs
@@ -103,44 +106,52 @@ def run_stack(
     """Run `__main__.py` for `stack` offline. Referenced stacks without given outputs are run first."""
     source = stack_file(stack, project_dir).name
     try:
-        cfg = dict(config) if config is not None else load_stack_config(stack, project_dir, path=config_path)
+        stack_config = dict(config) if config is not None else load_stack_config(stack, project_dir, path=config_path)
     except StackFileError as exc:
         return StackRun(stack, error=str(exc))
     try:
-        settings = parse_settings(cfg, source=source)
+        settings = parse_settings(stack_config, source=source)
     except SettingsError as exc:
-        return StackRun(stack, error=str(exc), config=cfg)
-
-    known = dict(stack_outputs or {})
-    for key, ref in reference_keys(settings):
-        if ref in known:
-            continue
-        ref_stack = ref.rsplit("/", 1)[-1]
-        if ref_stack in _seen or ref_stack == stack:
-            return StackRun(stack, error=f"{source}: {PROJECT}:{key}: stack references form a cycle: "
-                                         f"{' -> '.join(_seen + (stack, ref_stack))}")
-        if not stack_file(ref_stack, project_dir).exists():
-            return StackRun(stack, error=f"{source}: {PROJECT}:{key}: references stack '{ref}', but there is no "
-                                         f"Pulumi.{ref_stack}.yaml here; pass its outputs with --stack-outputs")
-        upstream = run_stack(ref_stack, project_dir=project_dir, stack_outputs=known, _seen=_seen + (stack,))
-        if not upstream.ok:
-            return StackRun(stack, error=f"{source}: referenced stack {ref} failed: {upstream.error}")
-        known[ref] = upstream.outputs
-
+        return StackRun(stack, error=str(exc), config=stack_config)
+    outputs_by_reference = dict(stack_outputs or {})
+    error = _run_referenced_stacks(stack, settings, outputs_by_reference, project_dir, _seen)
+    if error:
+        return StackRun(stack, error=error)
     mocks = PlatformMocks(account_id=settings.account.id, region=settings.region,
-                          partition=settings.partition, stack_outputs=known)
-    return _execute(stack, cfg, mocks, project_dir)
+                          partition=settings.partition, stack_outputs=outputs_by_reference)
+    return _execute(stack, stack_config, mocks, project_dir)
 
 
-def _execute(stack: str, cfg: dict[str, str], mocks: PlatformMocks, project_dir: Path) -> StackRun:
+def _run_referenced_stacks(stack: str, settings: StackSettings, outputs_by_reference: dict[str, dict[str, Any]],
+                           project_dir: Path, seen: tuple[str, ...]) -> Optional[str]:
+    """Run each stack the settings reference whose outputs are not known yet, adding its outputs to
+    `outputs_by_reference`; the error line of the first that cannot run, else None."""
+    source = stack_file(stack, project_dir).name
+    for key, reference in reference_keys(settings):
+        if reference in outputs_by_reference:
+            continue
+        referenced = reference.rsplit("/", 1)[-1]
+        if referenced in seen or referenced == stack:
+            return (f"{source}: {PROJECT}:{key}: stack references form a cycle: "
+                    f"{' -> '.join(seen + (stack, referenced))}")
+        if not stack_file(referenced, project_dir).exists():
+            return (f"{source}: {PROJECT}:{key}: references stack '{reference}', but there is no "
+                    f"Pulumi.{referenced}.yaml here; pass its outputs with --stack-outputs")
+        upstream = run_stack(referenced, project_dir=project_dir, stack_outputs=outputs_by_reference,
+                             _seen=seen + (stack,))
+        if not upstream.ok:
+            return f"{source}: referenced stack {reference} failed: {upstream.error}"
+        outputs_by_reference[reference] = upstream.outputs
+    return None
+
+
+def _execute(stack: str, config: dict[str, str], mocks: PlatformMocks, project_dir: Path) -> StackRun:
     monitor = RecordingMonitor(mocks)
-    rt_settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
-    set_all_config(cfg)
-    run = StackRun(stack, config=cfg)
+    run = StackRun(stack, config=config)
     main = project_dir / "__main__.py"
     try:
-        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(main), run_name="__main__")))
+        engine.run_program(lambda: runpy.run_path(str(main), run_name="__main__"), mocks=mocks, monitor=monitor,
+                           project=PROJECT, stack=stack, config=config)
     except (SettingsError, pulumi.RunError, DuplicateUrnError) as exc:
         # SettingsError carries its own "<stack file>: key: ..." line; the others get the file.
         run.error = str(exc) if isinstance(exc, SettingsError) else f"{stack_file(stack, project_dir).name}: {exc}"
@@ -150,9 +161,7 @@ def _execute(stack: str, cfg: dict[str, str], mocks: PlatformMocks, project_dir:
         settle_failed_program()
         return run
     run.records = list(monitor.records)
-    root = rt_settings.get_root_resource()
-    exported = getattr(root, "outputs", {}) or {}
-    run.outputs = {k: plain(_sync_await(pulumi.Output.from_input(v).future())) for k, v in exported.items()}
+    run.outputs = {key: plain(value) for key, value in engine.stack_exports().items()}
     return run
 
 
@@ -162,23 +171,11 @@ def settle_failed_program() -> None:
     The program's pending registrations live on the shared event loop; left alone, they would run
     during the next offline run and land in that run's monitor (as strays, or as false duplicate
     URNs). Their results and errors are dropped: the run has already failed."""
-    _sync_await(_settle())
-
-
-async def _settle() -> None:
-    manager = _get_rpc_manager()
-    for _ in range(10_000):
-        pending = list(manager.rpcs)
-        manager.rpcs.clear()
-        with rt_settings.SETTINGS.lock:
-            pending += list(rt_settings.SETTINGS.outputs)
-            rt_settings.SETTINGS.outputs.clear()
-        if not pending:
-            return
-        await asyncio.gather(*pending, return_exceptions=True)
+    engine.settle_pending()
 
 
 def fully_qualified(stack: str) -> str:
+    """The name a StackReference uses for a stack of this project: `<org>/<project>/<stack>`."""
     return f"{ORG}/{PROJECT}/{stack}"
 
 
@@ -188,7 +185,8 @@ _CACHE: dict[str, StackRun] = {}
 def shipped_run(stack: str) -> StackRun:
     """The offline run of a shipped stack, once per process (tests and tools share it)."""
     if stack not in _CACHE:
-        run = run_stack(stack, stack_outputs={fully_qualified(k): v.outputs for k, v in _CACHE.items()})
+        known = {fully_qualified(name): earlier.outputs for name, earlier in _CACHE.items()}
+        run = run_stack(stack, stack_outputs=known)
         if not run.ok:
             raise RuntimeError(run.error)
         _CACHE[stack] = run

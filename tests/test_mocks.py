@@ -1,5 +1,5 @@
 """The offline world tells the truth: every mocked id and computed attribute has the provider's own
-format (each test names the provider source it follows, as the builder in offline/mocks.py does),
+format (each test names the provider source it follows, as the builder in offline/mocks/builders/ does),
 and a program that registers one URN twice fails offline as it fails under the engine.
 
 Builders are exercised through `PlatformMocks.new_resource` (what the mock monitor calls); a few
@@ -14,13 +14,10 @@ import textwrap
 from pathlib import Path
 from typing import Any, Optional
 
-import pulumi
 import pytest
 from pulumi.runtime import mocks as pmocks
-from pulumi.runtime import settings as rt_settings
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
+from offline import engine
 from offline.mocks import (
     ALB_HOSTED_ZONE_IDS,
     DuplicateUrnError,
@@ -454,12 +451,11 @@ aws.sqs.Queue("same", opts=pulumi.ResourceOptions(parent=parent))   # another pa
 def _run_program(source: str, tmp_path: Path) -> RecordingMonitor:
     main = tmp_path / "__main__.py"
     main.write_text(textwrap.dedent(source))
-    m = mocks()
-    monitor = RecordingMonitor(m)
-    rt_settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(m, project="p", stack="s", preview=False, monitor=monitor)
+    platform = mocks()
+    monitor = RecordingMonitor(platform)
     try:
-        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(main), run_name="__main__")))
+        engine.run_program(lambda: runpy.run_path(str(main), run_name="__main__"), mocks=platform, monitor=monitor,
+                           project="p", stack="s")
     except BaseException:
         settle_failed_program()  # nothing of this program may leak into the next test's run
         raise
