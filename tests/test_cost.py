@@ -1,4 +1,4 @@
-"""Offline cost estimate (offline/cost.py), price refresh (tools/refresh_prices.py) and the stack budget
+"""Offline cost estimate (offline/cost/), price refresh (tools/refresh_prices.py) and the stack budget
 (components/budget.py).
 
 - A small synthetic graph priced with a round-number price table: every figure below is worked by hand.
@@ -20,14 +20,11 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 from botocore.stub import Stubber
-from pulumi.runtime import settings as rt_settings
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 from sdk_names import assert_absent
-from components.budget import (StackBudget, StackBudgetArgs, budgets_key_statement, budgets_publish_statement,
+from components.foundation.budget import (StackBudget, StackBudgetArgs, budgets_key_statement, budgets_publish_statement,
                                default_limit_usd)
-from offline import cost
+from offline import cost, engine
 from offline.cost import FIXED_COST_TYPES, FREE, METERS, Price, PriceTable, estimate
 from offline.mocks import PlatformMocks, Record, RecordingMonitor
 from offline.runner import shipped_run
@@ -234,7 +231,7 @@ def shipped_estimate(stack: str):
 def test_shipped_stack_has_no_unpriced_resource(stack):
     """Fails when a fixed-cost type (or any unknown type) enters a shipped stack without a price."""
     run, est = shipped_run(stack), shipped_estimate(stack)
-    assert est.not_priced == [], "add a meter in offline/cost.py or a price in offline/pricing/: " + "; ".join(
+    assert est.not_priced == [], "add a meter in offline/cost/meters.py or a price in offline/pricing/: " + "; ".join(
         f"{n.type} {n.resource}: {n.reason}" for n in est.not_priced)
     graph = cost.Graph(run.records)
     for r in run.records:
@@ -292,15 +289,15 @@ def test_switch_edits_only_their_setting():
         {"name": "a", "ingestion": {"streaming": {"shards": 2}, "sftp": {"users": []}},
          "operationalStore": {"partitionKey": "k"}}]),
            "data-delivery-platform:network": json.dumps({"cidr": "10.0.0.0/16", "natGateways": "single"})}
-    [p] = json.loads(cost._dax_off(cfg)["data-delivery-platform:dataProducts"])
+    [p] = json.loads(cost.dax_off(cfg)["data-delivery-platform:dataProducts"])
     assert p["operationalStore"] == {"partitionKey": "k", "dax": {"enabled": False}}
-    [p] = json.loads(cost._kinesis_on_demand(cfg)["data-delivery-platform:dataProducts"])
+    [p] = json.loads(cost.kinesis_on_demand(cfg)["data-delivery-platform:dataProducts"])
     assert p["ingestion"] == {"streaming": {}, "sftp": {"users": []}}
-    [p] = json.loads(cost._sftp_off(cfg)["data-delivery-platform:dataProducts"])
+    [p] = json.loads(cost.sftp_off(cfg)["data-delivery-platform:dataProducts"])
     assert p["ingestion"] == {"streaming": {"shards": 2}}
-    assert json.loads(cost._nat("none")(cfg)["data-delivery-platform:network"]) == {"cidr": "10.0.0.0/16",
+    assert json.loads(cost.nat_gateways("none")(cfg)["data-delivery-platform:network"]) == {"cidr": "10.0.0.0/16",
                                                                                    "natGateways": "none"}
-    assert cost._nat("single")(cfg) is None
+    assert cost.nat_gateways("single")(cfg) is None
     assert json.loads(cfg["data-delivery-platform:dataProducts"])[0]["ingestion"]["streaming"] == {"shards": 2}
 
 
@@ -359,14 +356,12 @@ TOPIC = "arn:aws:sns:us-east-1:111111111111:retail-dev-orders-alarms"
 def build_budget(args: StackBudgetArgs) -> list[Record]:
     mocks = PlatformMocks(account_id="111111111111", region="us-east-1")
     monitor = RecordingMonitor(mocks)
-    rt_settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(mocks, project="ddp-test", stack="dev", preview=False, monitor=monitor)
 
     def program() -> None:
         provider = aws.Provider("test-provider", region="us-east-1", allowed_account_ids=["111111111111"])
         StackBudget("retail-dev", args, pulumi.ResourceOptions(providers=[provider]))
 
-    _sync_await(run_pulumi_func(program))
+    engine.run_program(program, mocks=mocks, monitor=monitor, project="ddp-test", stack="dev")
     return monitor.records
 
 
