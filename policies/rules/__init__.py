@@ -3,11 +3,11 @@
 Only relative imports here: the package is imported as ``rules`` by the CLI and as
 ``policies.rules`` by the project.
 """
-from . import (apigateway, dax, deployability, dynamodb, ec2, ecr, ecs, elb, eventbridge, firehose, glue, iam,
-               kinesis, kms, lakeformation, lambda_, logs, s3, sns, sqs, stack, transfer)
+from . import (apigateway, dax, deployability, dynamodb, ec2, ecr, ecs, elb, elb_edge, eventbridge, firehose, glue,
+               iam, kinesis, kms, lakeformation, lambda_, logs, s3, sns, sqs, stack, transfer)
 
 MODULES = (s3, kms, dynamodb, dax, kinesis, firehose, sqs, sns, eventbridge, transfer, glue, lakeformation,
-           lambda_, ecs, elb, apigateway, ec2, logs, iam, ecr, stack, deployability)
+           lambda_, ecs, elb, elb_edge, apigateway, ec2, logs, iam, ecr, stack, deployability)
 
 ALL_POLICIES = [policy for module in MODULES for policy in module.POLICIES]
 

@@ -29,20 +29,27 @@ LOW, MEDIUM, HIGH, CRITICAL = Severity.LOW, Severity.MEDIUM, Severity.HIGH, Seve
 
 FSBP_NAME = "aws-foundational-security-best-practices"
 FSBP_VERSION = "1.0.0"
+SECURITY_HUB_NAME = "aws-security-hub"  # a Security Hub control outside FSBP (CIS / NIST 800-53 only)
+ORG_NAME = "ddp-org-blueprint"  # the org's own requirement, no AWS control
 
 ResourceCheck = Callable[[Mapping, Mapping, ResourceValidationArgs], Iterable[str]]
 StackCheck = Callable[[list, Mapping], Iterable[Tuple[str, Optional[str]]]]
 
 
-def fsbp(control: Optional[str]) -> PolicyComplianceFramework:
-    """The framework entry: FSBP with the control id as reference, or no reference if none fits."""
-    return PolicyComplianceFramework(
-        name=FSBP_NAME,
-        version=FSBP_VERSION,
-        reference=control,
-        specification=(f"https://docs.aws.amazon.com/securityhub/latest/userguide/fsbp-standard.html ({control})"
-                       if control else None),
-    )
+def framework(control: Optional[str], securityhub: Optional[str] = None) -> PolicyComplianceFramework:
+    """FSBP with its control id; else the Security Hub control (CIS/NIST only, never labelled FSBP);
+    else the org blueprint itself."""
+    if control:
+        return PolicyComplianceFramework(
+            name=FSBP_NAME, version=FSBP_VERSION, reference=control,
+            specification=f"https://docs.aws.amazon.com/securityhub/latest/userguide/fsbp-standard.html ({control})")
+    if securityhub:
+        service = securityhub.split(".")[0].lower()
+        return PolicyComplianceFramework(
+            name=SECURITY_HUB_NAME, reference=securityhub,
+            specification=f"https://docs.aws.amazon.com/securityhub/latest/userguide/{service}-controls.html")
+    return PolicyComplianceFramework(name=ORG_NAME, version="1", reference=None,
+                                     specification="policies/README.md")
 
 
 def _schema(config: Optional[Mapping[str, dict]]) -> Optional[PolicyConfigSchema]:
@@ -60,7 +67,7 @@ def config_value(cfg: Mapping, config: Optional[Mapping[str, dict]], key: str) -
 
 def resource_policy(*, name: str, description: str, types: Sequence[str], check: ResourceCheck,
                     level: EnforcementLevel, severity: Severity, remediation: str,
-                    control: Optional[str] = None, service: str,
+                    control: Optional[str] = None, securityhub: Optional[str] = None, service: str,
                     config: Optional[Mapping[str, dict]] = None) -> ResourceValidationPolicy:
     """A resource policy for the given type tokens; other types are reported not-applicable.
 
@@ -77,7 +84,7 @@ def resource_policy(*, name: str, description: str, types: Sequence[str], check:
 
     policy = ResourceValidationPolicy(
         name=name, description=description, validate=validate, enforcement_level=level,
-        config_schema=_schema(config), severity=severity, framework=fsbp(control),
+        config_schema=_schema(config), severity=severity, framework=framework(control, securityhub),
         tags=[service], remediation_steps=remediation)
     policy.applies_to = tuple(sorted(type_set))  # type: ignore[attr-defined]  # docs only
     return policy
@@ -90,7 +97,7 @@ def type_matches(resource_type: str, patterns: Sequence[str]) -> bool:
 
 def stack_policy(*, name: str, description: str, applies_to: Sequence[str], check: StackCheck,
                  level: EnforcementLevel, severity: Severity, remediation: str,
-                 control: Optional[str] = None, service: str,
+                 control: Optional[str] = None, securityhub: Optional[str] = None, service: str,
                  config: Optional[Mapping[str, dict]] = None, reads: Sequence[str] = ()) -> StackValidationPolicy:
     """A stack policy; not-applicable when the stack holds no resource of ``applies_to``
     (a type token, or a prefix ending in ':' such as 'aws:').
@@ -111,7 +118,7 @@ def stack_policy(*, name: str, description: str, applies_to: Sequence[str], chec
 
     policy = StackValidationPolicy(
         name=name, description=description, validate=validate, enforcement_level=level,
-        config_schema=_schema(config), severity=severity, framework=fsbp(control),
+        config_schema=_schema(config), severity=severity, framework=framework(control, securityhub),
         tags=[service], remediation_steps=remediation)
     policy.applies_to = tuple(applies_to)  # type: ignore[attr-defined]
     policy.reads = tuple(applies_to) + tuple(reads) + ("pulumi:providers:",)  # type: ignore[attr-defined]
@@ -149,6 +156,95 @@ def safe_get(props: Any, *path: Any, default: Any = None) -> Any:
         return get(props, *path, default=default)
     except UnknownValueError:
         return default
+
+
+class _Unknown:
+    """A value the engine does not know yet (first preview): wired from another resource's output."""
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Any = _Unknown()
+
+
+def peek(props: Any, *path: Any, default: Any = None) -> Any:
+    """Like get, but an unknown (preview) value reads as UNKNOWN instead of raising: for checks that
+    can decide without it (a wired key ARN is "set"; an unknown flag is judged at update)."""
+    try:
+        return get(props, *path, default=default)
+    except UnknownValueError:
+        return UNKNOWN
+
+
+def shown(props: Any, *path: Any, default: str = "?") -> str:
+    """A value for a message only: never lets an unknown value turn a violation into a preview advisory."""
+    value = peek(props, *path)
+    if value is UNKNOWN:
+        return "(known after apply)"
+    return default if value is None else str(whole(value))
+
+
+def known_items(value: Any) -> list:
+    """The known elements of a list property (an unknown element or list yields nothing to judge)."""
+    if value is UNKNOWN or value is None:
+        return []
+    items = []
+    try:
+        for i in range(len(value) if is_list(value) else 0):
+            try:
+                items.append(value[i])
+            except UnknownValueError:
+                continue
+    except UnknownValueError:
+        return []
+    return items if is_list(value) else [value]
+
+
+AWS_MANAGED_KEY = re.compile(r"(^|:)alias/aws/")
+
+
+def is_aws_managed_key(value: Any) -> bool:
+    """'alias/aws/<service>' or its ARN: the AWS managed key, which key policies cannot restrict."""
+    return isinstance(value, str) and bool(AWS_MANAGED_KEY.search(value.strip()))
+
+
+def cmk_problem(value: Any, prop: str) -> Optional[str]:
+    """Why ``value`` (the key property ``prop``) is not a customer managed key, or None.
+
+    An unknown value is wired from another resource's output (a key the program creates): it
+    counts as set. AWS managed keys can only be named literally, so they are always known."""
+    if value is UNKNOWN:
+        return None
+    if value is None or value == "":
+        return f"{prop} is not set (AWS owned or AWS managed key); set a customer managed key"
+    if is_aws_managed_key(value):
+        return f"{prop} is the AWS managed key '{value}'; use a customer managed key"
+    return None
+
+
+def known_copy(value: Any) -> Any:
+    """A plain copy of a property with its unknown (preview) parts left out: judge what is known."""
+    try:
+        if is_map(value):
+            out = {}
+            for k in list(value.keys()):
+                try:
+                    out[k] = known_copy(value[k])
+                except UnknownValueError:
+                    continue
+            return out
+        if is_list(value):
+            out_list = []
+            for i in range(len(value)):
+                try:
+                    out_list.append(known_copy(value[i]))
+                except UnknownValueError:
+                    continue
+            return out_list
+    except UnknownValueError:
+        return None
+    return value
 
 
 def as_list(value: Any) -> list:
@@ -190,65 +286,6 @@ def number(value: Any) -> Optional[float]:
         return float(value) if value is not None and value != "" else None
     except (TypeError, ValueError):
         return None
-
-
-# --- IAM / resource policy documents ----------------------------------------------------------
-
-def statements(document: Any) -> list:
-    doc = as_json(document)
-    if not is_map(doc):
-        return []
-    return [s for s in as_list(doc.get("Statement")) if is_map(s)]
-
-
-def principal_values(principal: Any) -> list[str]:
-    """Flatten a Principal element: "*", {"AWS": [...]}, {"Service": ...} into strings."""
-    if isinstance(principal, str):
-        return [principal]
-    if is_map(principal):
-        out: list[str] = []
-        for value in principal.values():
-            out.extend(str(v) for v in as_list(value))
-        return out
-    return [str(p) for p in as_list(principal)]
-
-
-def is_public_principal(principal: Any) -> bool:
-    return "*" in principal_values(principal)
-
-
-def public_allow_statements(document: Any) -> list[Mapping]:
-    """Allow statements granting to everyone ("*" / {"AWS": "*"}) without any Condition."""
-    return [s for s in statements(document)
-            if s.get("Effect") == "Allow" and is_public_principal(s.get("Principal"))
-            and not s.get("Condition")]
-
-
-def denies_insecure_transport(document: Any) -> bool:
-    """A Deny for everyone when aws:SecureTransport is false (the TLS-only pattern)."""
-    for s in statements(document):
-        if s.get("Effect") != "Deny" or not is_public_principal(s.get("Principal")):
-            continue
-        condition = s.get("Condition") or {}
-        for operator, block in condition.items():
-            if not str(operator).startswith("Bool") or not is_map(block):
-                continue
-            for key, value in block.items():
-                if str(key).lower() == "aws:securetransport" and [str(v).lower() for v in as_list(value)] == ["false"]:
-                    return True
-    return False
-
-
-ACCOUNT_IN_ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:(\d{12}):")
-
-
-def account_of(principal: str) -> Optional[str]:
-    """The 12-digit account of an account id or an ARN, else None."""
-    principal = principal.strip()
-    if re.fullmatch(r"\d{12}", principal):
-        return principal
-    match = ACCOUNT_IN_ARN.match(principal)
-    return match.group(1) if match else None
 
 
 # --- stack helpers ----------------------------------------------------------------------------

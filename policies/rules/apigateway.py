@@ -1,21 +1,21 @@
 """API Gateway v2 (HTTP/WebSocket APIs): access-logged stages and authorized routes."""
 from __future__ import annotations
 
-from ._base import HIGH, MANDATORY, ADVISORY, MEDIUM, get, resource_policy
+from ._base import HIGH, MANDATORY, ADVISORY, MEDIUM, peek, resource_policy, shown
 
 STAGE = "aws:apigatewayv2/stage:Stage"
 ROUTE = "aws:apigatewayv2/route:Route"
 
 
 def _access_logs(props, cfg, args):
-    if not get(props, "accessLogSettings", "destinationArn") or not get(props, "accessLogSettings", "format"):
+    if peek(props, "accessLogSettings", "destinationArn") is None or peek(props, "accessLogSettings", "format") is None:
         yield "Stage should set accessLogSettings with destinationArn and format."
 
 
 def _authorized(props, cfg, args):
-    kind = get(props, "authorizationType", default="NONE")
+    kind = peek(props, "authorizationType", default="NONE")
     if kind == "NONE":
-        yield f"Route '{get(props, 'routeKey')}' has authorizationType NONE; use AWS_IAM, JWT or CUSTOM."
+        yield f"Route '{shown(props, 'routeKey')}' has authorizationType NONE (the default); use AWS_IAM, JWT or CUSTOM."
 
 
 POLICIES = [

@@ -1,8 +1,8 @@
 """EC2/VPC: no open ingress except HTTPS on load balancers, flow logs on every VPC, closed default SGs."""
 from __future__ import annotations
 
-from ._base import (CRITICAL, HIGH, MANDATORY, MEDIUM, as_list, get, number, of_type, references,
-                    resource_keys, resource_policy, safe_get, stack_policy, whole)
+from ._base import (CRITICAL, HIGH, MANDATORY, MEDIUM, UNKNOWN, known_items, number, of_type, peek,
+                    references, resource_keys, resource_policy, safe_get, stack_policy, whole)
 
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -19,25 +19,36 @@ WEB_PORTS = (80, 443)
 
 
 def _https_only(protocol, from_port, to_port) -> bool:
-    return (str(protocol) in ("tcp", "6") and number(from_port) == number(to_port)
+    if UNKNOWN in (protocol, from_port, to_port):  # the CIDR is known to be open; the port is judged at update
+        return True
+    return (str(protocol).lower() in ("tcp", "6") and number(from_port) == number(to_port)
             and number(from_port) in WEB_PORTS)
 
 
-def open_ingress(resource_type, props) -> list[str]:
-    """Descriptions of the world-open ingress entries of a SG or rule resource (any port)."""
+def _cidrs(props, *keys) -> set[str]:
+    return {str(c) for key in keys for c in known_items(peek(props, key)) if c is not UNKNOWN}
+
+
+def _entry(props, protocol_key):
+    """(protocol, from, to) with unknown values kept as UNKNOWN; an omitted port on an all-protocol
+    rule ("-1") means every port."""
+    return (peek(props, protocol_key), whole(peek(props, "fromPort")), whole(peek(props, "toPort")))
+
+
+def open_ingress(resource_type, props) -> list[tuple]:
+    """The world-open ingress entries of a SG (inline ``ingress``), a SecurityGroupRule or a VPC
+    ingress rule: each rule judged on its own, unknown CIDRs left to the update."""
     found = []
     if resource_type == SECURITY_GROUP:
-        for rule in as_list(get(props, "ingress")):
-            cidrs = {str(c) for c in as_list(get(rule, "cidrBlocks")) + as_list(get(rule, "ipv6CidrBlocks"))}
-            if cidrs & OPEN:
-                found.append((get(rule, "protocol"), whole(get(rule, "fromPort")), whole(get(rule, "toPort"))))
+        for rule in known_items(peek(props, "ingress")):
+            if _cidrs(rule, "cidrBlocks", "ipv6CidrBlocks") & OPEN:
+                found.append(_entry(rule, "protocol"))
     elif resource_type == INGRESS_RULE:
-        if {get(props, "cidrIpv4"), get(props, "cidrIpv6")} & OPEN:
-            found.append((get(props, "ipProtocol"), whole(get(props, "fromPort")), whole(get(props, "toPort"))))
-    elif resource_type == SG_RULE and get(props, "type") == "ingress":
-        cidrs = {str(c) for c in as_list(get(props, "cidrBlocks")) + as_list(get(props, "ipv6CidrBlocks"))}
-        if cidrs & OPEN:
-            found.append((get(props, "protocol"), whole(get(props, "fromPort")), whole(get(props, "toPort"))))
+        if {peek(props, "cidrIpv4"), peek(props, "cidrIpv6")} & OPEN:
+            found.append(_entry(props, "ipProtocol"))
+    elif resource_type == SG_RULE and peek(props, "type") == "ingress":
+        if _cidrs(props, "cidrBlocks", "ipv6CidrBlocks") & OPEN:
+            found.append(_entry(props, "protocol"))
     return found
 
 
@@ -49,7 +60,7 @@ def _no_open_ingress(props, cfg, args):
 
 
 def _default_sg_closed(props, cfg, args):
-    if as_list(get(props, "ingress")) or as_list(get(props, "egress")):
+    if any(peek(props, key) not in (None, UNKNOWN) and known_items(peek(props, key)) for key in ("ingress", "egress")):
         yield "Default security group must have no ingress and no egress rules."
 
 

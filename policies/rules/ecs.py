@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from ._base import (ADVISORY, CRITICAL, HIGH, LOW, MANDATORY, MEDIUM, as_json, as_list, get, is_map,
-                    resource_policy)
+from ._base import (ADVISORY, CRITICAL, HIGH, LOW, MANDATORY, MEDIUM, UNKNOWN, as_json, as_list, get, is_map,
+                    known_copy, peek, resource_policy)
 
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 SERVICE = "aws:ecs/service:Service"
@@ -17,7 +17,9 @@ ROOT_USERS = {"root", "0"}
 
 
 def containers(props) -> list:
-    return [c for c in as_list(as_json(get(props, "containerDefinitions"))) if is_map(c)]
+    """The known container definitions (a JSON string, or objects with unknown parts left out)."""
+    value = peek(props, "containerDefinitions")
+    return [] if value is UNKNOWN else [c for c in as_list(as_json(known_copy(value))) if is_map(c)]
 
 
 def _label(container) -> str:
@@ -58,14 +60,25 @@ def _no_plaintext_secrets(props, cfg, args):
                        "use secrets (Secrets Manager / SSM) instead.")
 
 
+def _host_pid(props, cfg, args):
+    if peek(props, "pidMode") == "host":
+        yield "Task definition shares the host's process namespace (pidMode 'host'); use 'task' or omit it."
+
+
+def _latest_platform(props, cfg, args):
+    version = peek(props, "platformVersion", default="LATEST")
+    if peek(props, "launchType") == "FARGATE" and version not in ("LATEST", UNKNOWN):
+        yield f"Fargate service pins platformVersion '{version}'; use LATEST (the default)."
+
+
 def _no_public_ip(props, cfg, args):
-    if get(props, "networkConfiguration", "assignPublicIp") is True:
+    if peek(props, "networkConfiguration", "assignPublicIp") is True:
         yield "Service must set networkConfiguration.assignPublicIp to false."
 
 
 def _circuit_breaker(props, cfg, args):
-    breaker = get(props, "deploymentCircuitBreaker", default={})
-    if get(breaker, "enable") is not True or get(breaker, "rollback") is not True:
+    breaker = peek(props, "deploymentCircuitBreaker", default={})
+    if peek(breaker, "enable") not in (True, UNKNOWN) or peek(breaker, "rollback") not in (True, UNKNOWN):
         yield "Service should set deploymentCircuitBreaker enable and rollback to true."
 
 
@@ -87,7 +100,7 @@ POLICIES = [
         types=[TASK_DEFINITION], check=_readonly, level=MANDATORY, severity=HIGH,
         remediation="Set readonlyRootFilesystem: true and mount writable volumes where needed."),
     resource_policy(
-        name="ecs-task-logging-configured", service="ecs",
+        name="ecs-task-logging-configured", service="ecs", securityhub="ECS.9",
         description="ECS containers send logs through a log driver.",
         types=[TASK_DEFINITION], check=_logging, level=MANDATORY, severity=MEDIUM,
         remediation="Set logConfiguration with logDriver awslogs and a KMS-encrypted log group."),
@@ -102,6 +115,16 @@ POLICIES = [
                     "not plaintext environment variables.",
         types=[TASK_DEFINITION], check=_no_plaintext_secrets, level=MANDATORY, severity=CRITICAL,
         remediation="Move the value to Secrets Manager or SSM and reference it under secrets[].valueFrom."),
+    resource_policy(
+        name="ecs-task-no-host-pid-namespace", service="ecs", control="ECS.3",
+        description="ECS task definitions do not share the host's process namespace.",
+        types=[TASK_DEFINITION], check=_host_pid, level=MANDATORY, severity=HIGH,
+        remediation="Remove pid_mode='host'."),
+    resource_policy(
+        name="ecs-fargate-service-latest-platform", service="ecs", control="ECS.10",
+        description="Fargate services run on the LATEST platform version (omitted = LATEST).",
+        types=[SERVICE], check=_latest_platform, level=MANDATORY, severity=MEDIUM,
+        remediation="Remove platform_version or set it to 'LATEST'."),
     resource_policy(
         name="ecs-service-no-public-ip", service="ecs", control="ECS.2",
         description="ECS services do not assign public IPs.",

@@ -1,7 +1,7 @@
 """Glue: crawlers and jobs run under a security configuration that encrypts everything with KMS."""
 from __future__ import annotations
 
-from ._base import HIGH, MANDATORY, get, resource_policy
+from ._base import HIGH, MANDATORY, UNKNOWN, cmk_problem, peek, resource_policy
 
 CRAWLER = "aws:glue/crawler:Crawler"
 JOB = "aws:glue/job:Job"
@@ -10,22 +10,22 @@ SECURITY_CONFIGURATION = "aws:glue/securityConfiguration:SecurityConfiguration"
 
 def _has_security_configuration(kind):
     def check(props, cfg, args):
-        if not get(props, "securityConfiguration"):
+        if peek(props, "securityConfiguration") is None:
             yield f"Glue {kind} must set securityConfiguration."
     return check
 
 
 def _encrypts_all(props, cfg, args):
-    enc = get(props, "encryptionConfiguration", default={})
-    s3_mode = get(enc, "s3Encryption", "s3EncryptionMode", default="DISABLED")
-    if s3_mode != "SSE-KMS" or not get(enc, "s3Encryption", "kmsKeyArn"):
-        yield f"s3Encryption is '{s3_mode}'; use SSE-KMS with kmsKeyArn."
-    cw_mode = get(enc, "cloudwatchEncryption", "cloudwatchEncryptionMode", default="DISABLED")
-    if cw_mode != "SSE-KMS" or not get(enc, "cloudwatchEncryption", "kmsKeyArn"):
-        yield f"cloudwatchEncryption is '{cw_mode}'; use SSE-KMS with kmsKeyArn."
-    jb_mode = get(enc, "jobBookmarksEncryption", "jobBookmarksEncryptionMode", default="DISABLED")
-    if jb_mode != "CSE-KMS" or not get(enc, "jobBookmarksEncryption", "kmsKeyArn"):
-        yield f"jobBookmarksEncryption is '{jb_mode}'; use CSE-KMS with kmsKeyArn."
+    enc = peek(props, "encryptionConfiguration", default={})
+    for block, mode_key, wanted in (("s3Encryption", "s3EncryptionMode", "SSE-KMS"),
+                                    ("cloudwatchEncryption", "cloudwatchEncryptionMode", "SSE-KMS"),
+                                    ("jobBookmarksEncryption", "jobBookmarksEncryptionMode", "CSE-KMS")):
+        mode = peek(enc, block, mode_key, default="DISABLED")
+        if mode is UNKNOWN:
+            continue
+        problem = cmk_problem(peek(enc, block, "kmsKeyArn"), "kmsKeyArn")
+        if mode != wanted or problem:
+            yield f"{block} is '{mode}'; use {wanted} with kmsKeyArn of a customer managed key."
 
 
 POLICIES = [

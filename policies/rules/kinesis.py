@@ -1,7 +1,7 @@
 """Kinesis Data Streams: KMS encryption and a retention window long enough to replay a week."""
 from __future__ import annotations
 
-from ._base import ADVISORY, HIGH, LOW, MANDATORY, get, number, resource_policy
+from ._base import ADVISORY, HIGH, LOW, MANDATORY, UNKNOWN, cmk_problem, number, peek, resource_policy
 
 STREAM = "aws:kinesis/stream:Stream"
 RETENTION_CONFIG = {"minimumRetentionHours": {"type": "integer", "minimum": 24, "maximum": 8760, "default": 168,
@@ -9,14 +9,20 @@ RETENTION_CONFIG = {"minimumRetentionHours": {"type": "integer", "minimum": 24, 
 
 
 def _encrypted(props, cfg, args):
-    if get(props, "encryptionType", default="NONE") != "KMS":
-        yield "Stream must set encryptionType to KMS."
-    elif not get(props, "kmsKeyId"):
-        yield "Stream must set kmsKeyId to a customer managed key."
+    kind = peek(props, "encryptionType", default="NONE")
+    if kind not in ("KMS", UNKNOWN):
+        yield f"Stream encryptionType is '{kind}'; set encryptionType to KMS."
+    elif kind == "KMS":
+        problem = cmk_problem(peek(props, "kmsKeyId"), "kmsKeyId")
+        if problem:
+            yield f"Stream {problem} (alias/aws/kinesis is the AWS managed key)."
 
 
 def _retention(props, cfg, args):
-    hours = number(get(props, "retentionPeriod")) or 24
+    hours = peek(props, "retentionPeriod")
+    if hours is UNKNOWN:
+        return
+    hours = number(hours) or 24
     if hours < cfg["minimumRetentionHours"]:
         yield f"retentionPeriod is {int(hours)} hours; keep at least {cfg['minimumRetentionHours']}."
 
@@ -24,7 +30,8 @@ def _retention(props, cfg, args):
 POLICIES = [
     resource_policy(
         name="kinesis-stream-encrypted-with-kms", service="kinesis", control="Kinesis.1",
-        description="Kinesis streams are encrypted at rest with a customer managed KMS key.",
+        description="Kinesis streams are encrypted at rest with a customer managed KMS key (omitted = NONE; "
+                    "alias/aws/kinesis is AWS managed). Stricter than Kinesis.1.",
         types=[STREAM], check=_encrypted, level=MANDATORY, severity=HIGH,
         remediation="Set encryption_type='KMS' and kms_key_id=<CMK arn>."),
     resource_policy(

@@ -2,7 +2,8 @@
 to declared consumers and never ALL."""
 from __future__ import annotations
 
-from ._base import (ADVISORY, CRITICAL, HIGH, MANDATORY, MEDIUM, account_of, as_json, as_list, get,
+from ._documents import account_of
+from ._base import (ADVISORY, CRITICAL, HIGH, MANDATORY, MEDIUM, as_json, as_list, get,
                     of_type, resource_policy, safe_get, stack_policy)
 
 SETTINGS = "aws:lakeformation/dataLakeSettings:DataLakeSettings"

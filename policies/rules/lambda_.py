@@ -1,10 +1,11 @@
 """Lambda: supported runtimes, active tracing, a DLQ for async invocations, no public invoke."""
 from __future__ import annotations
 
-from ._base import ADVISORY, CRITICAL, LOW, MANDATORY, MEDIUM, get, resource_policy
+from ._base import ADVISORY, CRITICAL, LOW, MANDATORY, MEDIUM, UNKNOWN, get, peek, resource_policy
 
 FUNCTION = "aws:lambda/function:Function"
 PERMISSION = "aws:lambda/permission:Permission"
+FUNCTION_URL = "aws:lambda/functionUrl:FunctionUrl"
 SUPPORTED_RUNTIMES = ["python3.12", "python3.13", "nodejs20.x", "nodejs22.x", "java21", "dotnet8",
                       "provided.al2023", "ruby3.3"]
 RUNTIME_CONFIG = {"supportedLambdaRuntimes": {"type": "array", "items": {"type": "string"},
@@ -31,11 +32,23 @@ def _dlq(props, cfg, args):
         yield "Function should set deadLetterConfig.targetArn (SQS/SNS) so failed async invocations are kept."
 
 
+def _narrowed(props) -> bool:
+    return any(peek(props, key) is not None for key in ("sourceArn", "sourceAccount", "principalOrgId"))
+
+
 def _not_public(props, cfg, args):
-    principal = get(props, "principal")
-    if principal == "*" or principal is None:
-        yield "Permission principal must not be '*'; name the service or account."
-    elif str(principal).endswith(".amazonaws.com") and not (get(props, "sourceArn") or get(props, "sourceAccount")):
+    if args.resource_type == FUNCTION_URL:
+        if peek(props, "authorizationType") == "NONE":
+            yield "Function URL has authorizationType NONE: anyone on the internet can invoke it; use AWS_IAM."
+        return
+    principal = peek(props, "principal")
+    if principal is UNKNOWN:
+        return
+    if principal == "*" and peek(props, "functionUrlAuthType") == "NONE":
+        yield "Permission lets everyone invoke the function URL without authentication (functionUrlAuthType NONE)."
+    elif principal == "*" and not _narrowed(props):
+        yield "Permission principal must not be '*' without sourceAccount/sourceArn/principalOrgId; name the service or account."
+    elif str(principal).endswith(".amazonaws.com") and not _narrowed(props):
         yield f"Permission for service '{principal}' must set sourceArn or sourceAccount (confused deputy)."
 
 
@@ -58,7 +71,9 @@ POLICIES = [
         remediation="Set dead_letter_config=FunctionDeadLetterConfigArgs(target_arn=<SQS queue arn>)."),
     resource_policy(
         name="lambda-permission-not-public", service="lambda", control="Lambda.1",
-        description="Lambda permissions never allow invocation by everyone.",
-        types=[PERMISSION], check=_not_public, level=MANDATORY, severity=CRITICAL,
+        description="Lambda permissions never allow invocation by everyone ('*' without a source/org condition, "
+                    "a public function URL permission), service principals carry sourceArn/sourceAccount, and "
+                    "function URLs require AWS_IAM auth.",
+        types=[PERMISSION, FUNCTION_URL], check=_not_public, level=MANDATORY, severity=CRITICAL,
         remediation="Set principal to the invoking service or account and scope it with source_arn/source_account."),
 ]

@@ -1,7 +1,7 @@
 """CloudWatch Logs: retention set (and long enough), encrypted with a CMK."""
 from __future__ import annotations
 
-from ._base import ADVISORY, LOW, MANDATORY, MEDIUM, get, number, resource_policy
+from ._base import ADVISORY, LOW, MANDATORY, MEDIUM, UNKNOWN, cmk_problem, number, peek, resource_policy
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 RETENTION_CONFIG = {"minimumLogRetentionDays": {"type": "integer", "minimum": 1, "default": 365,
@@ -9,19 +9,22 @@ RETENTION_CONFIG = {"minimumLogRetentionDays": {"type": "integer", "minimum": 1,
 
 
 def _retention_set(props, cfg, args):
-    if not number(get(props, "retentionInDays")):
+    days = peek(props, "retentionInDays")
+    if days is not UNKNOWN and not number(days):
         yield "Log group must set retentionInDays (0/unset keeps logs forever at growing cost)."
 
 
 def _retention_minimum(props, cfg, args):
-    days = number(get(props, "retentionInDays"))
+    days = peek(props, "retentionInDays")
+    days = None if days is UNKNOWN else number(days)
     if days and days < cfg["minimumLogRetentionDays"]:
         yield f"retentionInDays is {int(days)}; keep logs at least {cfg['minimumLogRetentionDays']} days."
 
 
 def _cmk(props, cfg, args):
-    if not get(props, "kmsKeyId"):
-        yield "Log group must set kmsKeyId to a customer managed key."
+    problem = cmk_problem(peek(props, "kmsKeyId"), "kmsKeyId")
+    if problem:
+        yield f"Log group {problem}."
 
 
 POLICIES = [

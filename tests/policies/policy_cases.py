@@ -69,42 +69,37 @@ def bucket_stack(**drop_or_change) -> list:
     return out
 
 
-single("s3-bucket-public-access-block-all-enabled", PAB, PAB_GOOD, "must set restrictPublicBuckets to true",
-       restrictPublicBuckets=False)
-single("s3-bucket-encrypted-with-cmk", SSE, SSE_GOOD, "uses sseAlgorithm 'AES256'",
-       rules=[{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}])
-single("s3-bucket-policy-denies-insecure-transport", BUCKET_POLICY, POLICY_GOOD,
-       "must deny s3:* to Principal '*' when aws:SecureTransport is false", policy=doc(ACCOUNT_ROOT))
+# Setting rules judge every bucket: compliant = the full bucket stack, violating = one setting changed.
+for policy, key, value, message in [
+        ("s3-bucket-public-access-block-all-enabled", "pab", changed(PAB_GOOD, restrictPublicBuckets=False),
+         "public access block must set restrictPublicBuckets to true"),
+        ("s3-bucket-encrypted-with-cmk", "sse", changed(SSE_GOOD, rules=[{"applyServerSideEncryptionByDefault": {
+            "sseAlgorithm": "AES256"}}]), "uses sseAlgorithm 'AES256'"),
+        ("s3-bucket-policy-denies-insecure-transport", "policy", changed(POLICY_GOOD, policy=doc(ACCOUNT_ROOT)),
+         "bucket policy must deny s3:* to Principal '*' when aws:SecureTransport is false"),
+        ("s3-bucket-versioning-enabled", "versioning", changed(VERSIONING_GOOD,
+                                                                versioningConfiguration={"status": "Suspended"}),
+         "versioning status is 'Suspended'"),
+        ("s3-bucket-acls-disabled", "ownership", changed(OWNERSHIP_GOOD, rule={"objectOwnership": "ObjectWriter"}),
+         "object ownership is 'ObjectWriter'"),
+        ("s3-bucket-lifecycle-configured", "lifecycle", changed(LIFECYCLE_GOOD, rules=[{"id": "noncurrent",
+                                                                                        "status": "Disabled"}]),
+         "lifecycle configuration has no rule with status Enabled"),
+        ("s3-bucket-access-logging-enabled", "logging", None, "Bucket 'raw' has no server access logging")]:
+    CASES[policy] = Case(bucket_stack(), bucket_stack(**{key: value}), message)
 single("s3-bucket-policy-not-public", BUCKET_POLICY, POLICY_GOOD, "'PublicRead' allows Principal '*'",
        policy=doc(TLS_ONLY, PUBLIC_READ))
-single("s3-bucket-versioning-status-enabled", VERSIONING, VERSIONING_GOOD, "is 'Suspended'",
-       versioningConfiguration={"status": "Suspended"})
-single("s3-bucket-ownership-bucket-owner-enforced", OWNERSHIP, OWNERSHIP_GOOD, "Object ownership is 'ObjectWriter'",
-       rule={"objectOwnership": "ObjectWriter"})
-CASES["s3-bucket-acl-not-used"] = Case(
-    [res(OWNERSHIP, "raw-ownership", OWNERSHIP_GOOD)],
-    [res(OWNERSHIP, "raw-ownership", OWNERSHIP_GOOD),
-     res("aws:s3/bucketAcl:BucketAcl", "raw-acl", {"bucket": "raw-bucket", "acl": "private"})],
-    "declares an ACL", applicable=False)
-single("s3-bucket-lifecycle-rule-enabled", LIFECYCLE, LIFECYCLE_GOOD, "has no rule with status Enabled",
-       rules=[{"id": "noncurrent", "status": "Disabled"}])
+single("s3-bucket-policy-no-admin-grants-to-other-accounts", BUCKET_POLICY, POLICY_GOOD,
+       "grants account(s) 222222222222 s3:PutBucketPolicy",
+       policy=doc(TLS_ONLY, {"Sid": "Consumer", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CONSUMER}:root"},
+                             "Action": ["s3:GetObject", "s3:PutBucketPolicy"], "Resource": "arn:aws:s3:::raw-bucket"}))
 REPLICATION_GOOD = {"bucket": "raw-bucket", "role": f"arn:aws:iam::{ACCOUNT}:role/replication", "rules": [{
     "id": "dr", "status": "Enabled",
     "destination": {"bucket": "arn:aws:s3:::raw-bucket-dr", "encryptionConfiguration": {"replicaKmsKeyId": KEY_ARN}},
     "sourceSelectionCriteria": {"sseKmsEncryptedObjects": {"status": "Enabled"}}}]}
 single("s3-bucket-replication-encrypted", "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
-       REPLICATION_GOOD, "must set destination.encryptionConfiguration.replicaKmsKeyId",
+       REPLICATION_GOOD, "Replication rule 'dr': the destination's replica KMS key is not set",
        rules=[{**REPLICATION_GOOD["rules"][0], "destination": {"bucket": "arn:aws:s3:::raw-bucket-dr"}}])
-
-for policy, key, message in [
-        ("s3-bucket-has-public-access-block", "pab", "has no public access block"),
-        ("s3-bucket-has-cmk-encryption", "sse", "has no SSE-KMS encryption configuration"),
-        ("s3-bucket-has-versioning", "versioning", "has no versioning"),
-        ("s3-bucket-has-lifecycle", "lifecycle", "has no lifecycle configuration"),
-        ("s3-bucket-has-access-logging", "logging", "has no server access logging"),
-        ("s3-bucket-acls-disabled", "ownership", "has no ownership controls"),
-        ("s3-bucket-has-tls-only-policy", "policy", "has no bucket policy denying")]:
-    CASES[policy] = Case(bucket_stack(), bucket_stack(**{key: None}), f"Bucket 'raw' {message}")
 
 # --- KMS --------------------------------------------------------------------------------------------
 KEY = "aws:kms/key:Key"
@@ -129,16 +124,13 @@ TABLE_GOOD = {"hashKey": "orderId", "billingMode": "PAY_PER_REQUEST", "attribute
               "tags": {"data-classification": "confidential"}}
 single("dynamodb-table-pitr-enabled", TABLE, TABLE_GOOD, "pointInTimeRecovery.enabled",
        pointInTimeRecovery={"enabled": False})
-single("dynamodb-table-encrypted-with-cmk", TABLE, TABLE_GOOD, "serverSideEncryption.kmsKeyArn",
+single("dynamodb-table-encrypted-with-cmk", TABLE, TABLE_GOOD, "serverSideEncryption.kmsKeyArn is not set",
        serverSideEncryption={"enabled": True})
 single("dynamodb-table-deletion-protection-enabled", TABLE, TABLE_GOOD, "deletionProtectionEnabled",
        deletionProtectionEnabled=DELETE)
-single("dynamodb-replica-pitr-enabled", TABLE, TABLE_GOOD, "Replica in us-west-2 must set pointInTimeRecovery",
-       replicas=[changed(REPLICA, pointInTimeRecovery=False)])
-single("dynamodb-replica-encrypted-with-cmk", TABLE, TABLE_GOOD, "Replica in us-west-2 must set kmsKeyArn",
-       replicas=[changed(REPLICA, kmsKeyArn=DELETE)])
-single("dynamodb-replica-deletion-protection-enabled", TABLE, TABLE_GOOD,
-       "Replica in us-west-2 should set deletionProtectionEnabled", replicas=[changed(REPLICA, deletionProtectionEnabled=False)])
+CASES["dynamodb-table-scales-with-demand"] = Case(
+    [res(TABLE, "ods", TABLE_GOOD)], [res(TABLE, "ods", changed(TABLE_GOOD, billingMode="PROVISIONED"))],
+    "Provisioned table 'ods' has no Application Auto Scaling target for dynamodb:table:ReadCapacityUnits")
 DAX = "aws:dax/cluster:Cluster"
 DAX_GOOD = {"nodeType": "dax.r5.large", "replicationFactor": 3, "serverSideEncryption": {"enabled": True},
             "clusterEndpointEncryptionType": "TLS", "subnetGroupName": "ods"}
@@ -163,14 +155,15 @@ QUEUE = "aws:sqs/queue:Queue"
 QUEUE_GOOD = {"kmsMasterKeyId": KEY_ARN, "policy": doc({"Sid": "Events", "Effect": "Allow",
               "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage", "Resource": "*",
               "Condition": {"ArnEquals": {"aws:SourceArn": "arn:aws:events:us-east-1:111111111111:rule/x"}}})}
-single("sqs-queue-encrypted", QUEUE, QUEUE_GOOD, "must set kmsMasterKeyId (or at least", kmsMasterKeyId=DELETE)
+single("sqs-queue-encrypted", QUEUE, QUEUE_GOOD, "messages are stored unencrypted", kmsMasterKeyId=DELETE,
+       sqsManagedSseEnabled=False)
 single("sqs-queue-encrypted-with-cmk", QUEUE, QUEUE_GOOD, "SQS-managed SSE is not enough",
        kmsMasterKeyId=DELETE, sqsManagedSseEnabled=True)
 single("sqs-queue-policy-not-public", QUEUE, QUEUE_GOOD, "'Open' allows Principal '*'",
        policy=doc({"Sid": "Open", "Effect": "Allow", "Principal": "*", "Action": "sqs:*", "Resource": "*"}))
 TOPIC = "aws:sns/topic:Topic"
 TOPIC_GOOD = {"kmsMasterKeyId": KEY_ARN}
-single("sns-topic-encrypted-with-cmk", TOPIC, TOPIC_GOOD, "must set kmsMasterKeyId", kmsMasterKeyId=DELETE)
+single("sns-topic-encrypted-with-cmk", TOPIC, TOPIC_GOOD, "kmsMasterKeyId is not set", kmsMasterKeyId=DELETE)
 single("sns-topic-policy-not-public", "aws:sns/topicPolicy:TopicPolicy",
        {"arn": "arn:aws:sns:us-east-1:111111111111:t", "policy": doc(ACCOUNT_ROOT)}, "'Open' allows Principal '*'",
        policy=doc({"Sid": "Open", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sns:Publish",
@@ -187,11 +180,18 @@ single("eventbridge-bus-policy-not-public", "aws:cloudwatch/eventBusPolicy:Event
        "allows Principal '*' without a Condition",
        policy=doc({"Sid": "Anyone", "Effect": "Allow", "Principal": "*", "Action": "events:PutEvents",
                    "Resource": BUS_ARN}))
+_consumer_put = {"Sid": "Consumer", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CONSUMER}:root"},
+                 "Action": "events:PutEvents", "Resource": BUS_ARN,
+                 "Condition": {"StringEquals": {"events:source": ["retail.pos"]}}}
+single("eventbridge-bus-policy-restricts-sources-for-other-accounts", "aws:cloudwatch/eventBusPolicy:EventBusPolicy",
+       {"eventBusName": "orders", "policy": doc(_consumer_put)},
+       "lets 222222222222 put events of any source",
+       policy=doc({k: v for k, v in _consumer_put.items() if k != "Condition"}))
 single("eventbridge-target-has-dead-letter-queue", "aws:cloudwatch/eventTarget:EventTarget",
        {"rule": "orders", "arn": "arn:aws:sqs:us-east-1:111111111111:q", "targetId": "queue",
         "deadLetterConfig": {"arn": "arn:aws:sqs:us-east-1:111111111111:dlq"}},
        "Event target 'queue' should set deadLetterConfig.arn", deadLetterConfig=DELETE)
-single("eventbridge-bus-encrypted-with-cmk", BUS, BUS_GOOD, "should set kmsKeyIdentifier", kmsKeyIdentifier=DELETE)
+single("eventbridge-bus-encrypted-with-cmk", BUS, BUS_GOOD, "kmsKeyIdentifier is not set", kmsKeyIdentifier=DELETE)
 _bus = res(BUS, "orders", BUS_GOOD, outputs={**BUS_GOOD, "arn": BUS_ARN})
 CASES["eventbridge-bus-has-archive"] = Case(
     [_bus, res("aws:cloudwatch/eventArchive:EventArchive", "orders", {"eventSourceArn": BUS_ARN, "retentionDays": 30})],
@@ -258,7 +258,7 @@ single("lambda-function-has-dead-letter-queue", FUNCTION, FUNCTION_GOOD, "should
 single("lambda-permission-not-public", "aws:lambda/permission:Permission",
        {"action": "lambda:InvokeFunction", "function": "f", "principal": "events.amazonaws.com",
         "sourceArn": "arn:aws:events:us-east-1:111111111111:rule/x"},
-       "principal must not be '*'", principal="*")
+       "principal must not be '*' without sourceAccount", principal="*", sourceArn=DELETE)
 CASES["lambda-vpc-function-spans-three-azs"] = Case(
     SUBNETS + [res(FUNCTION, "fn", FUNCTION_GOOD)],
     SUBNETS + [res(FUNCTION, "fn", changed(FUNCTION_GOOD, vpcConfig={"subnetIds": ["subnet-a", "subnet-b"],
@@ -295,6 +295,11 @@ SERVICE_GOOD = {"cluster": "arn:cluster", "taskDefinition": "arn:task", "desired
                 "networkConfiguration": {"subnets": ["subnet-a", "subnet-b", "subnet-c"],
                                          "securityGroups": ["sg-1"], "assignPublicIp": False},
                 "deploymentCircuitBreaker": {"enable": True, "rollback": True}}
+CASES["ecs-task-no-host-pid-namespace"] = Case(
+    [res(TASK, "app", task())], [res(TASK, "app", {**task(), "pidMode": "host"})],
+    "shares the host's process namespace")
+single("ecs-fargate-service-latest-platform", SERVICE, SERVICE_GOOD, "pins platformVersion '1.3.0'",
+       platformVersion="1.3.0")
 single("ecs-service-no-public-ip", SERVICE, SERVICE_GOOD, "assignPublicIp to false",
        networkConfiguration={**SERVICE_GOOD["networkConfiguration"], "assignPublicIp": True})
 single("ecs-service-circuit-breaker-rollback", SERVICE, SERVICE_GOOD, "deploymentCircuitBreaker enable and rollback",
@@ -320,6 +325,9 @@ LB_GOOD = {"loadBalancerType": "application", "internal": False, "securityGroups
            "subnets": ["subnet-a", "subnet-b", "subnet-c"], "dropInvalidHeaderFields": True,
            "enableDeletionProtection": True, "accessLogs": {"bucket": "logs-bucket", "enabled": True}}
 single("elb-alb-drops-invalid-headers", LB, LB_GOOD, "dropInvalidHeaderFields", dropInvalidHeaderFields=False)
+single("elb-alb-desync-mitigation-defensive", LB, LB_GOOD, "desyncMitigationMode is 'monitor'",
+       desyncMitigationMode="monitor")
+single("elb-load-balancer-spans-multiple-azs", LB, LB_GOOD, "placed in 1 subnet(s)", subnets=["subnet-a"])
 single("elb-access-logs-enabled", LB, LB_GOOD, "should set accessLogs", accessLogs={"bucket": "logs-bucket",
                                                                                      "enabled": False})
 single("elb-deletion-protection-enabled", LB, LB_GOOD, "enableDeletionProtection", enableDeletionProtection=DELETE)
@@ -337,6 +345,36 @@ CASES["elb-listener-tls-only"] = Case(
     "HTTP listener must only redirect to HTTPS")
 CASES["elb-listener-tls-only"].extra["weak_policy"] = [
     res(LISTENER, "https", changed(HTTPS_LISTENER, sslPolicy="ELBSecurityPolicy-2016-08"))]
+# The service edge: an internet-facing ALB authenticates before forwarding and sits behind WAF.
+ALB_ARN = f"arn:aws:elasticloadbalancing:us-east-1:{ACCOUNT}:loadbalancer/app/api/abc"
+ACL_ARN = f"arn:aws:wafv2:us-east-1:{ACCOUNT}:regional/webacl/api/123"
+OIDC = {"type": "authenticate-oidc", "order": 1, "authenticateOidc": {
+    "issuer": "https://idp.example.com", "authorizationEndpoint": "https://idp.example.com/authorize",
+    "tokenEndpoint": "https://idp.example.com/token", "userInfoEndpoint": "https://idp.example.com/userinfo",
+    "clientId": "ddp", "clientSecret": "from-secrets"}}
+FORWARD = {"type": "forward", "order": 2, "targetGroupArn": "arn:tg"}
+_public_alb = res(LB, "alb", LB_GOOD, outputs={**LB_GOOD, "arn": ALB_ARN})
+_auth_listener = changed(HTTPS_LISTENER, loadBalancerArn=ALB_ARN, defaultActions=[OIDC, FORWARD])
+CASES["elb-internet-facing-alb-authenticates-before-forward"] = Case(
+    [_public_alb, res(LISTENER, "https", _auth_listener)],
+    [_public_alb, res(LISTENER, "https", changed(_auth_listener, defaultActions=[FORWARD]))],
+    "Listener 'https' of internet-facing load balancer 'alb' forwards without authenticating first")
+MANAGED = [{"name": g, "priority": i, "overrideAction": {"none": {}}, "visibilityConfig": {},
+            "statement": {"managedRuleGroupStatement": {"name": g, "vendorName": "AWS"}}}
+           for i, g in enumerate(("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
+                                  "AWSManagedRulesAmazonIpReputationList"))]
+RATE = {"name": "rate", "priority": 9, "action": {"block": {}}, "visibilityConfig": {},
+        "statement": {"rateBasedStatement": {"limit": 2000, "aggregateKeyType": "IP"}}}
+ACL_GOOD = {"scope": "REGIONAL", "defaultAction": {"allow": {}}, "rules": MANAGED + [RATE], "visibilityConfig": {}}
+_acl = res("aws:wafv2/webAcl:WebAcl", "api", ACL_GOOD, outputs={**ACL_GOOD, "arn": ACL_ARN})
+_association = res("aws:wafv2/webAclAssociation:WebAclAssociation", "api",
+                   {"resourceArn": ALB_ARN, "webAclArn": ACL_ARN})
+CASES["elb-internet-facing-alb-has-waf"] = Case(
+    [_public_alb, _acl, _association], [_public_alb, _acl],
+    "Internet-facing load balancer 'alb' has no WAFv2 web ACL association")
+CASES["elb-internet-facing-alb-has-waf"].extra["no_rate_limit"] = [
+    _public_alb, res("aws:wafv2/webAcl:WebAcl", "api", changed(ACL_GOOD, rules=MANAGED),
+                     outputs={**changed(ACL_GOOD, rules=MANAGED), "arn": ACL_ARN}), _association]
 single("apigatewayv2-stage-access-logging", "aws:apigatewayv2/stage:Stage",
        {"apiId": "api", "name": "$default", "autoDeploy": True,
         "accessLogSettings": {"destinationArn": "arn:aws:logs:us-east-1:1:log-group:api", "format": "$context.requestId"}},
@@ -378,7 +416,7 @@ LOG_GOOD = {"retentionInDays": 365, "kmsKeyId": KEY_ARN}
 single("cloudwatch-log-group-retention-set", LOG_GROUP, LOG_GOOD, "must set retentionInDays", retentionInDays=DELETE)
 single("cloudwatch-log-group-retention-minimum", LOG_GROUP, LOG_GOOD, "retentionInDays is 30; keep logs at least 365",
        retentionInDays=30)
-single("cloudwatch-log-group-encrypted-with-cmk", LOG_GROUP, LOG_GOOD, "must set kmsKeyId", kmsKeyId=DELETE)
+single("cloudwatch-log-group-encrypted-with-cmk", LOG_GROUP, LOG_GOOD, "kmsKeyId is not set", kmsKeyId=DELETE)
 ROLE = "aws:iam/role:Role"
 TRUST = doc({"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"})
 SCOPED = {"Sid": "ReadOrders", "Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:Query"],
@@ -387,10 +425,25 @@ ROLE_GOOD = {"assumeRolePolicy": TRUST, "inlinePolicies": [{"name": "ods", "poli
 single("iam-policy-no-admin-wildcard", ROLE, ROLE_GOOD, "inline policy 'ods' statement 'Admin' allows Action '*'",
        inlinePolicies=[{"name": "ods", "policy": doc(SCOPED, {"Sid": "Admin", "Effect": "Allow", "Action": "*",
                                                                  "Resource": "*"})}])
-single("iam-policy-no-service-wildcard-on-all-resources", "aws:iam/policy:Policy", {"policy": doc(SCOPED)},
-       "allows s3:* on Resource '*'",
-       policy=doc({"Sid": "S3", "Effect": "Allow", "Action": ["s3:*"], "Resource": ["*"]}))
-single("iam-role-trust-not-public", ROLE, ROLE_GOOD, "lets any principal ('*') assume the role",
+single("iam-policy-no-service-wildcard-actions", "aws:iam/policy:Policy", {"policy": doc(SCOPED)},
+       "allows s3:* (every action of the service)",
+       policy=doc({"Sid": "S3", "Effect": "Allow", "Action": ["s3:*"],
+                   "Resource": ["arn:aws:s3:::raw-bucket", "arn:aws:s3:::raw-bucket/*"]}))
+DECRYPT_ALL = {"Sid": "Decrypt", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}
+single("iam-managed-policy-no-decrypt-on-all-keys", "aws:iam/policy:Policy", {"policy": doc(SCOPED)},
+       "statement 'Decrypt' allows kms:Decrypt on every KMS key", policy=doc(SCOPED, DECRYPT_ALL))
+single("iam-inline-policy-no-decrypt-on-all-keys", "aws:iam/rolePolicy:RolePolicy",
+       {"role": "app", "policy": doc(SCOPED)}, "statement 'Decrypt' allows kms:Decrypt on every KMS key",
+       policy=doc(SCOPED, DECRYPT_ALL))
+single("iam-no-broad-aws-managed-policy-attachments", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+       {"role": "app", "policyArn": f"arn:aws:iam::{ACCOUNT}:policy/app-scoped"},
+       "Attaches the AWS managed policy 'AdministratorAccess'",
+       policyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+CASES["iam-users-have-no-policies"] = Case(
+    [res("aws:iam/rolePolicy:RolePolicy", "app", {"role": "app", "policy": doc(SCOPED)})],
+    [res("aws:iam/userPolicy:UserPolicy", "app", {"user": "alice", "policy": doc(SCOPED)})],
+    "Grants permissions directly to IAM users", applicable=False)
+single("iam-role-trust-not-public", ROLE, ROLE_GOOD, "lets any principal assume the role",
        assumeRolePolicy=doc({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}))
 REPO = "aws:ecr/repository:Repository"
 REPO_GOOD = {"imageTagMutability": "IMMUTABLE", "imageScanningConfiguration": {"scanOnPush": True},
@@ -398,6 +451,16 @@ REPO_GOOD = {"imageTagMutability": "IMMUTABLE", "imageScanningConfiguration": {"
 single("ecr-repository-scan-on-push", REPO, REPO_GOOD, "scanOnPush to true",
        imageScanningConfiguration={"scanOnPush": False})
 single("ecr-repository-tags-immutable", REPO, REPO_GOOD, "imageTagMutability is 'MUTABLE'", imageTagMutability=DELETE)
+_repo = res(REPO, "app", REPO_GOOD, outputs={**REPO_GOOD, "name": "retail-dev/app"})
+CASES["ecr-repository-has-lifecycle-policy"] = Case(
+    [_repo, res("aws:ecr/lifecyclePolicy:LifecyclePolicy", "app", {"repository": "retail-dev/app", "policy": "{}"})],
+    [_repo], "Repository 'app' has no lifecycle policy")
+single("ecr-repository-policy-not-public", "aws:ecr/repositoryPolicy:RepositoryPolicy",
+       {"repository": "retail-dev/app", "policy": doc({"Sid": "Pull", "Effect": "Allow",
+                                                       "Principal": {"AWS": f"arn:aws:iam::{CONSUMER}:root"},
+                                                       "Action": "ecr:BatchGetImage"})},
+       "'Pull' allows Principal '*' without a Condition",
+       policy=doc({"Sid": "Pull", "Effect": "Allow", "Principal": "*", "Action": "ecr:BatchGetImage"}))
 
 # --- stack-wide ---------------------------------------------------------------------------------------------
 CASES["aws-resource-mandatory-tags"] = Case(

@@ -5,7 +5,7 @@ from policy_cases import BUCKET, INGRESS, HTTPS_IN, LOGGING, LOGGING_GOOD, SSE, 
 from policy_fixtures import changed, messages, res, run
 
 AES256 = [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]
-CMK_RULES = ("s3-bucket-encrypted-with-cmk", "s3-bucket-has-cmk-encryption")
+CMK_RULES = ("s3-bucket-encrypted-with-cmk",)
 
 
 def _log_bucket(name="logs-bucket", **tags):

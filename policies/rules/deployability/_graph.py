@@ -6,9 +6,7 @@ import fnmatch
 from collections.abc import Mapping
 from typing import Any, Optional
 
-from pulumi_policy.proxy import UnknownValueError
-
-from .._base import as_json, as_list, is_list, is_map, provider_props, safe_get
+from .._base import as_json, as_list, is_map, known_copy, provider_props, safe_get
 
 SERVICE = "deployability"
 
@@ -36,7 +34,6 @@ LAYER = "aws:lambda/layerVersion:LayerVersion"
 IMAGE_BUILDERS = {"awsx:ecr:Image": ("imageUri",), "docker-build:index:Image": ("ref", "digest"),
                   "docker:index/image:Image": ("repoDigest", "imageName")}
 
-
 # --- shared graph helpers --------------------------------------------------------------------------
 
 def _region(resource) -> Optional[str]:
@@ -48,10 +45,8 @@ def _region(resource) -> Optional[str]:
         return arn.split(":")[3]
     return None
 
-
 def _stack_accounts(resource) -> set[str]:
     return {str(a) for a in as_list(as_json(safe_get(provider_props(resource), "allowedAccountIds")))}
-
 
 def _refs(resource, *path: str) -> set[str]:
     """Strings ``resource.<path>`` holds (value or list of values), plus the urns the engine recorded
@@ -60,14 +55,11 @@ def _refs(resource, *path: str) -> set[str]:
     refs |= {d.urn for d in (resource.property_dependencies or {}).get(path[0], [])}
     return refs
 
-
 def _bucket_name(ref: str) -> str:
     return ref[len("arn:aws:s3:::"):] if ref.startswith("arn:aws:s3:::") else ref
 
-
 def _action_matches(pattern: str, action: str) -> bool:
     return fnmatch.fnmatchcase(action.lower(), str(pattern).lower())
-
 
 def _condition_keys(statement: Mapping) -> list[str]:
     condition = safe_get(statement, "Condition") or {}
@@ -78,34 +70,10 @@ def _condition_keys(statement: Mapping) -> list[str]:
                 keys.extend(str(k) for k in block)
     return keys
 
-
 def _statements(document: Any) -> list[Mapping]:
     doc = as_json(_known(document))
     if not is_map(doc):
         return []
     return [s for s in as_list(doc.get("Statement")) if is_map(s)]
 
-
-def _known(value: Any) -> Any:
-    """A plain copy of a property with unknown (preview) parts removed: judge what is known."""
-    try:
-        if is_map(value):
-            out = {}
-            for k in list(value.keys()):
-                try:
-                    out[k] = _known(value[k])
-                except UnknownValueError:
-                    continue
-            return out
-        if is_list(value):
-            out_list = []
-            for i in range(len(value)):
-                try:
-                    out_list.append(_known(value[i]))
-                except UnknownValueError:
-                    continue
-            return out_list
-    except UnknownValueError:
-        return None
-    return value
-
+_known = known_copy  # the deployability rules' historical name

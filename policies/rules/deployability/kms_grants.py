@@ -5,7 +5,8 @@ import fnmatch
 from collections.abc import Mapping
 from typing import Any, Iterable, Optional
 
-from .._base import HIGH, MANDATORY, as_list, is_map, of_type, principal_values, resource_keys, safe_get, stack_policy
+from .._base import HIGH, MANDATORY, as_list, is_map, of_type, resource_keys, safe_get, stack_policy
+from .._documents import principal_values
 from ._graph import ALIAS, EVENT_BUS, EVENT_TARGET, GLUE_SECURITY, KEY, KEY_POLICY, LOG_GROUP, METRIC_ALARM, QUEUE, SERVICE, TOPIC, _action_matches, _condition_keys, _refs, _region, _statements
 
 # --- a. KMS keys grant the services that use them -------------------------------------------------
