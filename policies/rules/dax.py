@@ -33,7 +33,7 @@ POLICIES = [
         types=[CLUSTER], check=_at_rest, level=MANDATORY, severity=HIGH,
         remediation="Set server_side_encryption=ClusterServerSideEncryptionArgs(enabled=True)."),
     resource_policy(
-        name="dax-cluster-endpoint-tls", service="dax", control="DynamoDB.7",
+        name="dax-cluster-endpoint-tls", service="dax", securityhub="DynamoDB.7",
         description="DAX cluster endpoints require TLS.",
         types=[CLUSTER], check=_tls, level=MANDATORY, severity=HIGH,
         remediation="Set cluster_endpoint_encryption_type='TLS' (replaces the cluster)."),

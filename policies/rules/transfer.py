@@ -40,7 +40,7 @@ def _logging(props, cfg, args):
 
 POLICIES = [
     resource_policy(
-        name="transfer-server-sftp-only", service="transfer", control="Transfer.2",
+        name="transfer-server-sftp-only", service="transfer", securityhub="Transfer.2",
         description="Transfer Family servers accept SFTP only (no FTP/FTPS/AS2).",
         types=[SERVER], check=_sftp_only, level=MANDATORY, severity=HIGH,
         remediation="Set protocols=['SFTP']."),
