@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Optional
 
-from components.budget import default_limit_usd
+from components.foundation.budget import default_limit_usd
 from stackconfig.loader import PROJECT, SettingsError
 from stackconfig.model import StackSettings
 

@@ -11,7 +11,7 @@ from typing import Optional
 
 from stackconfig import limits
 from stackconfig.model import StackSettings
-from stackconfig.regions import REGIONS
+from components.foundation.regions import REGIONS
 
 PROJECT = "data-delivery-platform"
 

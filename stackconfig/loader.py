@@ -135,6 +135,18 @@ def _namespace_problem(full_key: str, source: str) -> Optional[str]:
             f"{PROJECT}:* and {', '.join(sorted(OTHER_KEYS))}")
 
 
+# What the offline runner (stackconfig.stackfile) passes for a `secure:` value.
+OFFLINE_SECRET = "[secret]"
+
+
+def is_secret_value(full_key: str, value: Any) -> bool:
+    """A `secure:` value of the stack file: the CLI hands it over decrypted and lists the key as
+    secret; the offline runner hands over OFFLINE_SECRET."""
+    from pulumi.runtime import config as rc
+
+    return value == OFFLINE_SECRET or full_key in rc.get_config_secret_keys_env() or rc.is_config_secret(full_key)
+
+
 def stack_name_of(source: str) -> Optional[str]:
     m = re.fullmatch(r"Pulumi\.(.+)\.ya?ml", PurePath(source).name)
     return m.group(1) if m else None
@@ -154,6 +166,10 @@ def parse_settings(config: Mapping[str, Any], *, source: str, stack: Optional[st
         if namespace != PROJECT:
             continue
         if key not in keys:
+            if is_secret_value(full_key, value):
+                # A secret is never a setting: a setting names its key (e.g. a service's
+                # public.oidc.clientSecret) and the component reads it as a Pulumi secret.
+                continue
             raise SettingsError(f"{source}: {full_key}: {_unknown_key((key,))}")
         data[key] = _decode(value)
         if data[key] is None:
@@ -190,11 +206,25 @@ def parse_settings(config: Mapping[str, Any], *, source: str, stack: Optional[st
     problems = stack_problems(settings, stack=stack if stack is not None else stack_name_of(source),
                               organization=organization)
     problems += check_physical_names(settings)
+    problems += _missing_secrets(settings, config)
     if problems:
         key, msg = problems[0]
         more = f" [+{len(problems) - 1} more problem(s)]" if len(problems) > 1 else ""
         raise SettingsError(f"{source}: {PROJECT}:{key}: {msg}{_item_name(data, _key_parts(key))}{more}")
     return settings
+
+
+def _missing_secrets(settings: StackSettings, config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Secret config keys the settings name but the stack does not set (as secrets)."""
+    problems = []
+    for i, svc in enumerate(settings.services):
+        oidc = svc.public.oidc if svc.public is not None else None
+        if oidc is not None and not is_secret_value(f"{PROJECT}:{oidc.client_secret}",
+                                                    config.get(f"{PROJECT}:{oidc.client_secret}")):
+            problems.append((f"services[{i}].public.oidc.clientSecret",
+                             f"names the secret config key '{oidc.client_secret}', which this stack does not set; "
+                             f"run `pulumi config set --secret {oidc.client_secret} <the IdP client secret>`"))
+    return problems
 
 
 def current_config() -> dict[str, Any]:

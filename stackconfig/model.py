@@ -15,9 +15,9 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from components import naming
+from components.foundation import naming
 from stackconfig import limits
-from stackconfig.regions import REGIONS, short_code
+from components.foundation.regions import REGIONS, short_code
 from stackconfig.sshkeys import check_public_key
 
 ACCOUNT_RE = re.compile(r"\d{12}")
@@ -291,6 +291,70 @@ class JwtAuthorizer(Model):
     audience: list[str] = Field(min_length=1)
 
 
+# The service edge (fargate): an internal load balancer unless `public` is given.
+HTTPS_URL = r"^https://[A-Za-z0-9.-]+(?::\d{1,5})?(?:/[^\s]*)?$"
+# A config key of this project (`pulumi config set --secret <key> <value>`), never the value.
+SECRET_CONFIG_KEY = r"^[A-Za-z][A-Za-z0-9_-]{0,99}$"
+COGNITO_POOL_ARN = r"^arn:aws[a-z-]*:cognito-idp:[a-z0-9-]+:\d{12}:userpool/[a-z0-9-]+_[0-9A-Za-z]+$"
+# Private address space an internal load balancer may admit: RFC 1918, shared (RFC 6598), IPv6 ULA.
+PRIVATE_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"))
+# ALB session cookie lifetime: AWS allows 1 s .. 7 days and defaults to 7 days; ours is 1 hour.
+SESSION_TIMEOUT_SECONDS = 3600
+
+
+class EdgeLogin(Model):
+    """What the ALB does before it forwards: shared by both identity providers.
+    onUnauthenticatedRequest: authenticate (default: browsers are sent to the IdP) or deny (401
+    for API clients without a session). `allow` is not offered: it would let anonymous callers in."""
+    scope: str = Field(default="openid", min_length=1, max_length=256)
+    session_timeout_seconds: int = Field(default=SESSION_TIMEOUT_SECONDS, ge=1, le=604800)
+    on_unauthenticated_request: Literal["authenticate", "deny"] = "authenticate"
+
+
+class OidcLogin(EdgeLogin):
+    """Any OpenID Connect IdP (`authenticate-oidc`). The IdP's app must allow the redirect URL
+    https://<service host>/oauth2/idpresponse. clientSecret names a secret config key of this
+    project (set with `pulumi config set --secret <clientSecret> <value>`); the secret itself is
+    never a setting, so it never reaches the exported contract."""
+    issuer: str = Field(pattern=HTTPS_URL, max_length=2048)
+    authorization_endpoint: str = Field(pattern=HTTPS_URL, max_length=2048)
+    token_endpoint: str = Field(pattern=HTTPS_URL, max_length=2048)
+    user_info_endpoint: str = Field(pattern=HTTPS_URL, max_length=2048)
+    client_id: str = Field(min_length=1, max_length=256, pattern=r"^\S+$")
+    client_secret: str = Field(pattern=SECRET_CONFIG_KEY)
+
+
+class CognitoLogin(EdgeLogin):
+    """An Amazon Cognito user pool (`authenticate-cognito`); the ALB reads the app client's
+    secret from Cognito itself. domain: the pool's domain prefix or custom domain."""
+    user_pool_arn: str = Field(pattern=COGNITO_POOL_ARN)
+    client_id: str = Field(pattern=r"^[\w+]{1,128}$")
+    domain: str = Field(pattern=r"^[a-z0-9](?:[a-z0-9.-]{0,61}[a-z0-9])?(?:\.[a-z0-9-]+)*$", max_length=253)
+
+
+class PublicEdge(Model):
+    """An internet-facing load balancer. Requires exactly one login (oidc or cognito) as the
+    listener's first action, and always gets a WAF web ACL (AWS managed common, known-bad-inputs
+    and IP-reputation rule groups, plus a per-client-IP rate limit: rateLimit requests per
+    5 minutes, default 1000)."""
+    oidc: Optional[OidcLogin] = None
+    cognito: Optional[CognitoLogin] = None
+    rate_limit: int = Field(default=1000, ge=10, le=2_000_000_000)
+
+    @model_validator(mode="after")
+    def _one_login(self) -> "PublicEdge":
+        if (self.oidc is None) == (self.cognito is None):
+            raise ValueError("a public service needs exactly one login at the load balancer: oidc: {issuer, "
+                             "authorizationEndpoint, tokenEndpoint, userInfoEndpoint, clientId, clientSecret} or "
+                             "cognito: {userPoolArn, clientId, domain}")
+        return self
+
+    @property
+    def login(self) -> "OidcLogin | CognitoLogin":
+        return self.oidc if self.oidc is not None else self.cognito  # type: ignore[return-value]
+
+
 class ServiceSettings(Model):
     """An operational service: Fargate (default) or Lambda, serving one data product's ODS."""
     name: str = Field(pattern=NAME_RE, min_length=2, max_length=24)
@@ -306,6 +370,11 @@ class ServiceSettings(Model):
     max_count: Optional[int] = Field(default=None, ge=1, le=1000)
     container_port: int = Field(default=8080, ge=1, le=65535)
     certificate_arn: Optional[str] = Field(default=None, pattern=ACM_ARN)
+    # Omitted: an internal load balancer in the private subnets. Given: internet-facing, behind
+    # a login at the load balancer and a WAF web ACL (see PublicEdge).
+    public: Optional[PublicEdge] = None
+    # Who may reach the load balancer. Internal: private CIDRs only, default the VPC's CIDR.
+    # Public: required (0.0.0.0/0 allowed: the login and the WAF stand in front of the service).
     allowed_cidrs: list[str] = []
     # lambda
     memory_mb: Optional[int] = Field(default=None, ge=128, le=10240)
@@ -345,7 +414,8 @@ class ServiceSettings(Model):
 
     @model_validator(mode="after")
     def _runtime_fields(self) -> "ServiceSettings":
-        fargate_only = ("image", "cpu", "memory", "certificate_arn", "desired_count", "min_count", "max_count")
+        fargate_only = ("image", "cpu", "memory", "certificate_arn", "desired_count", "min_count", "max_count",
+                        "public")
         lambda_only = ("memory_mb", "timeout_seconds", "reserved_concurrency", "trigger", "authorizer", "jwt")
         wrong = lambda_only if self.runtime == "fargate" else fargate_only
         for f in wrong:
@@ -368,9 +438,17 @@ class ServiceSettings(Model):
             if self.certificate_arn is None:
                 raise FieldProblem("certificateArn", "fargate services need certificateArn (an ACM certificate for the "
                                    "HTTPS listener)")
-            if not self.allowed_cidrs:
-                raise FieldProblem("allowedCidrs", "fargate services need allowedCidrs: the CIDRs allowed to reach the "
-                                   "load balancer on 443")
+            if self.public is not None and not self.allowed_cidrs:
+                raise FieldProblem("allowedCidrs", "public fargate services need allowedCidrs: the CIDRs allowed to "
+                                   "reach the load balancer on 443 (0.0.0.0/0 for anyone who can log in)")
+            if self.public is None:
+                for i, c in enumerate(self.allowed_cidrs):
+                    net = ipaddress.ip_network(c)
+                    if not any(net.version == p.version and net.subnet_of(p) for p in PRIVATE_NETWORKS):  # type: ignore[arg-type]
+                        raise FieldProblem(f"allowedCidrs[{i}]", f"'{c}' is not private address space: this service's "
+                                           "load balancer is internal; allowed: CIDRs within 10.0.0.0/8, 172.16.0.0/12, "
+                                           "192.168.0.0/16, 100.64.0.0/10, fc00::/7 (default: the VPC's CIDR), or "
+                                           "expose it with public: {oidc|cognito}, which adds a login and a WAF")
             lo, want, hi = self.minimum, self.desired, self.maximum
             counts = f"minCount {lo} <= desiredCount {want} <= maxCount {hi}"
             if lo > hi:

@@ -10,14 +10,22 @@ line naming the stack file and the key of *this* stack to change.
 - `check_producer`: a `consumes[i]` entry against the producer's outputs: another account, a
   primary stack, and a data product it exports.
 - `reference_keys`: the key path of every stack reference, so a cycle can be reported at a key.
+- `read_upstream`: reads the referenced stacks' outputs (StackReference) and applies the checks
+  above, the contract version and the grants, returning typed contracts.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
+import pulumi
+
+from components.dr.pilot_light import PilotLightError, check_replicated
+from components.sharing.contract import ContractError, DataProductContract, GrantMissing, check_grant
+from components.sharing.stack_outputs import read_stack_outputs
 from stackconfig.loader import PROJECT, SettingsError
-from stackconfig.model import StackSettings
+from stackconfig.model import ServiceSettings, StackSettings
 
 
 def reference_keys(settings: StackSettings) -> list[tuple[str, str]]:
@@ -82,3 +90,82 @@ def check_producer(settings: StackSettings, index: int, outputs: Optional[Mappin
         exported = ", ".join(sorted(products)) or "none"
         _fail(source, f"{key}.dataProduct", f"{use.stack} exports no data product '{use.data_product}'; "
                                             f"it exports: {exported}")
+
+
+# --- reading the referenced stacks, before anything is declared --------------------------------
+
+@dataclass(frozen=True)
+class Upstream:
+    """What other stacks give this one: the primary's products and services (dr stacks), and the
+    consumed products by `consumes` index."""
+
+    primary_products: dict[str, DataProductContract] = field(default_factory=dict)
+    primary_services: dict[str, Any] = field(default_factory=dict)
+    consumed: dict[int, DataProductContract] = field(default_factory=dict)
+
+
+def read_upstream(settings: StackSettings, *, source: str) -> Upstream:
+    """Read and check every referenced stack's contract. A missing grant, replica, version or
+    product stops the run with one line naming this stack's key, before anything is declared."""
+    upstream = Upstream()
+    if settings.region_role == "dr":
+        outputs = read_stack_outputs(pulumi.StackReference("primary", stack_name=settings.primary_stack),
+                                     "account", "dataProducts", "services")
+        check_primary(settings, outputs, source=source)
+        for name, export in (outputs["dataProducts"] or {}).items():
+            contract = _contract(export, settings.primary_stack, "primaryStack", source)
+            try:
+                check_replicated(contract, primary_stack=settings.primary_stack, region=settings.region)
+            except PilotLightError as exc:
+                _fail(source, exc.key, str(exc))
+            upstream.primary_products[name] = contract
+        upstream.primary_services.update(outputs["services"] or {})
+    for i, use in enumerate(settings.consumes):
+        outputs = read_stack_outputs(pulumi.StackReference(f"{use.stack}-{use.data_product}", stack_name=use.stack),
+                                     "account", "dataProducts")
+        check_producer(settings, i, outputs, source=source)
+        contract = _contract((outputs["dataProducts"] or {}).get(use.data_product), use.stack, f"consumes[{i}]", source)
+        try:
+            check_grant(contract, account_id=settings.account.id, producer_stack=use.stack, product=use.data_product)
+        except GrantMissing as exc:
+            _fail(source, f"consumes[{i}]", str(exc))
+        upstream.consumed[i] = contract
+    return upstream
+
+
+def _contract(export: Any, producer_stack: str, key: str, source: str) -> DataProductContract:
+    try:
+        return DataProductContract.from_export(export, producer_stack=producer_stack)
+    except ContractError as exc:
+        _fail(source, key, str(exc))
+        raise  # unreachable: _fail raises
+
+
+def service_settings_in_dr(settings: StackSettings, upstream: Upstream, *, source: str) -> dict[str, ServiceSettings]:
+    """The primary's services as this DR stack runs them (see `pilot_light_service`)."""
+    try:
+        return {name: pilot_light_service(entry, account_id=settings.account.id, region=settings.region,
+                                          certificate_arn=settings.dr.certificate_arn)
+                for name, entry in upstream.primary_services.items()}
+    except PilotLightError as exc:
+        _fail(source, exc.key, str(exc))
+        raise  # unreachable: _fail raises
+
+
+def pilot_light_service(entry: Mapping[str, Any], *, account_id: str, region: str,
+                        certificate_arn: Optional[str]) -> ServiceSettings:
+    """The primary's service settings as the DR region runs them: the replicated image, and the DR
+    region's certificate (ACM certificates are regional)."""
+    s = ServiceSettings.model_validate(entry["settings"])
+    if s.build_image:  # the primary's ECR replication put the same image into this region
+        # Replication keeps the digest: DR runs exactly the image the primary runs.
+        registry = f"{account_id}.dkr.ecr.{region}.amazonaws.com"
+        digest = entry["image"]["uri"].rsplit("@", 1)[-1]
+        s = s.model_copy(update={"build_image": False,
+                                 "image": f"{registry}/{entry['image']['repository']}@{digest}"})
+    if s.runtime == "fargate":
+        if certificate_arn is None:
+            raise PilotLightError("dr.certificateArn", f"required: the primary runs Fargate service '{s.name}', whose HTTPS listener "
+                                  f"needs an ACM certificate of {region}")
+        s = s.model_copy(update={"certificate_arn": certificate_arn})
+    return s

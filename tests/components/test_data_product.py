@@ -18,13 +18,17 @@ from pulumi.runtime import settings as rt_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from components import blueprint, naming
-from components.context import NetworkRefs, StackContext
-from components.dp_monitoring import AlarmEndpoint
-from components.data_product import CONTRACT_KEYS, DataProduct, DataProductArgs, lake_formation_settings
+from components.foundation import blueprint, naming
+from components.foundation.context import NetworkRefs, StackContext
+from components.data_product.monitoring import AlarmEndpoint
+from components.data_product import DataProduct, DataProductArgs
+from components.data_product.lake_formation import lake_formation_settings
+from components.sharing.contract import CONTRACT_VERSION, ContractError, DataProductContract
+from stackconfig.args import data_product_spec
 from offline.mocks import PlatformMocks, Record, RecordingMonitor
 from offline.runner import ROOT, StackRun, load_stack_config, run_stack
 from stackconfig.loader import PROJECT
+from components.data_product.spec import DataProductSpec
 from stackconfig.model import DataProductSettings
 
 ACCOUNT = "111111111111"
@@ -212,7 +216,11 @@ def test_every_child_is_bound_to_the_stack_provider(dev):
 
 def test_contract_is_exported_with_every_key(dev):
     c = dev.outputs["dataProducts"]["orders"]
-    assert set(CONTRACT_KEYS) <= set(c)
+    # The export reads back through the one contract type, spec included.
+    contract = DataProductContract.from_export(c, producer_stack="dev")
+    assert json.loads(json.dumps(contract.to_export())) == c and c["version"] == CONTRACT_VERSION
+    settings = json.loads(dev.config[f"{PROJECT}:dataProducts"])[0]
+    assert contract.spec == data_product_spec(DataProductSettings.model_validate(settings))
     assert c["buckets"] == {z: {"name": bucket_name(z), "arn": f"arn:aws:s3:::{bucket_name(z)}"} for z in ZONES}
     assert c["keyArn"] == key_arn(dev)
     assert c["catalogDatabase"] == "retail_dev_orders"
@@ -229,7 +237,7 @@ def test_contract_is_exported_with_every_key(dev):
 
 def test_contract_optional_entries_are_none_when_absent():
     c = run("lean").outputs["dataProducts"]["orders"]
-    assert set(CONTRACT_KEYS) <= set(c)
+    assert DataProductContract.from_export(c, producer_stack="dev").stream_arn is None
     assert (c["streamArn"], c["daxEndpoint"], c["sftpEndpoint"]) == (None, None, None)
     assert c["consumers"] == []
 
@@ -787,13 +795,13 @@ NET = NetworkRefs(vpc_id="vpc-0123456789abcdef0", private_subnet_ids=["subnet-a"
                   public_subnet_ids=["subnet-d", "subnet-e", "subnet-f"])
 
 
-def _settings(**overrides: Any) -> DataProductSettings:
+def _settings(**overrides: Any) -> DataProductSpec:
     base = {"name": "orders", "owner": "o@example.com", "classification": "internal",
             "ingestion": {"sftp": {"users": [{"name": "partner-acme",
                                               "sshPublicKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDmHzZpDiRnFH3BiCDHiLvZY2t/hNNtEIVuu8oEzPzF7 acme"}]}},
             "operationalStore": {"partitionKey": "id", "dax": {"enabled": False}}}
     base.update(overrides)
-    return DataProductSettings.model_validate(base)
+    return data_product_spec(DataProductSettings.model_validate(base))
 
 
 def build(program: Callable[[aws.Provider], Any]) -> tuple[Any, list[Record]]:
@@ -901,3 +909,13 @@ def test_alarm_endpoints_are_required_and_each_gets_a_subscription():
         build(lambda provider: DataProduct("orders", DataProductArgs(
             product=_settings(), stack=STACK, network=NET, alarm_endpoints=()),
             pulumi.ResourceOptions(providers=[provider])))
+
+
+def test_a_contract_from_another_release_is_refused_with_both_versions(dev):
+    c = dict(dev.outputs["dataProducts"]["orders"])
+    with pytest.raises(ContractError, match=rf"version 1, this program reads version {CONTRACT_VERSION}"):
+        DataProductContract.from_export({**c, "version": 1}, producer_stack="org/p/dev")
+    with pytest.raises(ContractError, match="malformed contract"):
+        DataProductContract.from_export({k: v for k, v in c.items() if k != "catalogDatabase"}, producer_stack="x")
+    with pytest.raises(ContractError, match="exports no data product contract"):
+        DataProductContract.from_export(None, producer_stack="x")

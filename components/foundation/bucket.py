@@ -17,7 +17,7 @@ from typing import Callable, Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components import blueprint, iam
+from components.foundation import blueprint, iam
 
 LOG_TARGET_TAG = "ddp:log-target"
 

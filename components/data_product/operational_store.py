@@ -8,8 +8,8 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from components import iam, naming
-from components.dp_common import ProductScope
+from components.foundation import iam, naming
+from components.data_product.scope import ProductScope
 
 DAX_TLS_PORT = 9111
 # DAX caches item and query results for five minutes: fresh enough for services, while

@@ -7,7 +7,7 @@ from typing import Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components import blueprint, iam
+from components.foundation import blueprint, iam
 
 
 def customer_key(

@@ -9,8 +9,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
-from components import blueprint, iam
-from components.kms import customer_key
+from components.foundation import blueprint, iam
+from components.foundation.kms import customer_key
 
 NatStrategy = Literal["one-per-az", "single", "none"]
 

@@ -12,27 +12,22 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from components import blueprint, iam, naming
-from components.budget import budgets_key_statement
-from components.context import NetworkRefs, ServedStore, StackContext
-from components.dp_catalog import ZoneRef, lake_formation_settings, product_catalog, security_configuration
-from components.dp_common import ProductScope
-from components.dp_monitoring import AlarmEndpoint, alarm_topic, crawler_failed_rule, failure_notifications
-from components.dp_ingestion import (BATCH_PREFIX, SFTP_PREFIX, arrival, batch, check_cidrs, event_bus_name, events,
+from components.foundation import blueprint, iam, naming
+from components.foundation.budget import budgets_key_statement
+from components.foundation.context import NetworkRefs, ServedStore, StackContext
+from components.data_product.catalog import product_catalog, security_configuration
+from components.data_product.zones import ZoneRef
+from components.data_product.scope import ProductScope
+from components.data_product.monitoring import AlarmEndpoint, alarm_topic, crawler_failed_rule, failure_notifications
+from components.data_product.ingestion import (BATCH_PREFIX, SFTP_PREFIX, arrival, batch, check_cidrs, event_bus_name, events,
                                      curated_crawl_exclusions, raw_crawl_prefixes, sftp,
                                      streaming)
-from components.dp_ods import dax, table
-from components.dp_storage import storage_zones
-from components.kms import customer_key
-from stackconfig.model import DataProductSettings
+from components.data_product.operational_store import dax, table
+from components.data_product.storage import storage_zones
+from components.foundation.kms import customer_key
+from components.data_product.spec import DataProductSpec
 
-__all__ = ["DataProduct", "DataProductArgs", "lake_formation_settings"]
-
-CONTRACT_KEYS = (
-    "name", "owner", "classification", "description", "catalogDatabase", "buckets", "keyArn", "eventBusArn",
-    "eventBusName", "streamArn", "odsTableName", "odsTableArn", "odsStreamArn", "daxEndpoint", "sftpEndpoint",
-    "alarmTopicArn", "consumers", "region",
-)
+__all__ = ["DataProduct", "DataProductArgs"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,7 +45,7 @@ class DataProductArgs:
         grants wait for it, since only a data lake admin can grant. Default None: no wait.
     """
 
-    product: DataProductSettings
+    product: DataProductSpec
     stack: StackContext
     network: NetworkRefs
     alarm_endpoints: tuple[AlarmEndpoint, ...]
@@ -93,7 +88,6 @@ class DataProduct(pulumi.ComponentResource):
     Buckets, table and key are protected and retained unless the stack sets allowDataDestroy.
     """
 
-    contract: pulumi.Output[dict]
 
     def __init__(self, name: str, args: DataProductArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ddp:index:DataProduct", name, None, opts)
@@ -178,27 +172,31 @@ class DataProduct(pulumi.ComponentResource):
             failure_rules.append(self.batch.failure_rule)
         failure_notifications(scope, self.alarm_topic, self.notify_dlq, failure_rules)
 
-        self.contract = pulumi.Output.from_input({
+        # The contract's fields (`sharing.contract`): the primary stack adds the replicas and exports it.
+        self.contract_fields: dict[str, pulumi.Input] = {
             "name": product.name,
             "owner": product.owner,
             "classification": product.classification,
             "description": product.description,
-            "catalogDatabase": self.catalog_database.name,
-            "buckets": {z: {"name": b.bucket, "arn": b.arn} for z, b in self.buckets.items()},
-            "keyArn": self.key.arn,
-            "eventBusArn": self.event_bus.arn,
-            "eventBusName": self.event_bus.name,
-            "streamArn": self.streaming.stream.arn if self.streaming else None,
-            "odsTableName": self.table.name,
-            "odsTableArn": self.table.arn,
-            "odsStreamArn": self.table.stream_arn,
-            "daxEndpoint": self.dax.endpoint_url if self.dax else None,
-            "sftpEndpoint": self.sftp.server.endpoint if self.sftp else None,
-            "alarmTopicArn": self.alarm_topic.arn,
-            "consumers": list(product.consumers),
+            "account_id": stack.account_id,
             "region": stack.region,
-        })
-        self.register_outputs({"contract": self.contract})
+            "catalog_database": self.catalog_database.name,
+            "buckets": {z: {"name": b.bucket, "arn": b.arn} for z, b in self.buckets.items()},
+            "key_arn": self.key.arn,
+            "event_bus_arn": self.event_bus.arn,
+            "event_bus_name": self.event_bus.name,
+            "event_source": naming.service_event_source(stack.business_unit, product.name),
+            "ods_table_name": self.table.name,
+            "ods_table_arn": self.table.arn,
+            "ods_stream_arn": self.table.stream_arn,
+            "alarm_topic_arn": self.alarm_topic.arn,
+            "spec": product,
+            "consumers": tuple(product.consumers),
+            "stream_arn": self.streaming.stream.arn if self.streaming else None,
+            "dax_endpoint": self.dax.endpoint_url if self.dax else None,
+            "sftp_endpoint": self.sftp.server.endpoint if self.sftp else None,
+        }
+        self.register_outputs({"catalog_database": self.catalog_database.name, "event_bus_arn": self.event_bus.arn})
 
     # --- policies -------------------------------------------------------------------------------
     def _key_service_statements(self, name: str) -> list[dict]:

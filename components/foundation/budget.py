@@ -20,7 +20,7 @@ from typing import Mapping, Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components import iam
+from components.foundation import iam
 
 DEFAULT_MARGIN_PERCENT = 25
 DEFAULT_THRESHOLDS_PERCENT = (80.0, 100.0)

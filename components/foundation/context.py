@@ -7,8 +7,7 @@ from typing import Optional, Sequence
 
 import pulumi
 
-from stackconfig.model import StackSettings
-from stackconfig.regions import REGIONS, short_code
+from components.foundation.regions import REGIONS, short_code
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,12 +28,6 @@ class StackContext:
             raise ValueError(f"unknown region {self.region}")
         if self.dr_region is not None and self.dr_region not in REGIONS:
             raise ValueError(f"unknown dr region {self.dr_region}")
-
-    @classmethod
-    def from_settings(cls, s: StackSettings, *, region: Optional[str] = None) -> "StackContext":
-        return cls(business_unit=s.business_unit, environment=s.environment, account_id=s.account.id,
-                   region=region or s.region, partition=s.partition, region_role=s.region_role,
-                   dr_region=s.dr_region, allow_data_destroy=s.allow_data_destroy)
 
     @property
     def prefix(self) -> str:

@@ -14,9 +14,9 @@ from typing import Any, Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components import iam
-from components.budget import budgets_publish_statement
-from components.dp_common import ProductScope, queue_policy_for_events, tls_only
+from components.foundation import iam
+from components.foundation.budget import budgets_publish_statement
+from components.data_product.scope import ProductScope, queue_policy_for_events, tls_only
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components import blueprint, iam
-from components.dp_common import ProductScope
-from components.naming import ZONES
-from components.storage import SecureBucket, abort_incomplete_uploads_rule, secure_bucket
+from components.foundation import blueprint, iam
+from components.data_product.scope import ProductScope
+from components.foundation.naming import ZONES
+from components.foundation.bucket import SecureBucket, abort_incomplete_uploads_rule, secure_bucket
 
 ABORT_INCOMPLETE_UPLOAD_DAYS = 7
 # Access logs are audit records: kept as long as the org's log retention.

@@ -14,12 +14,12 @@ from typing import Any, Mapping, Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components import blueprint, iam, naming
-from components.iam import ServiceRole
-from components.context import KeyRef, NetworkRefs, StackContext
-from stackconfig.model import DataProductSettings
+from components.foundation import blueprint, iam, naming
+from components.foundation.iam import ServiceRole
+from components.foundation.context import KeyRef, NetworkRefs, StackContext
+from components.data_product.spec import DataProductSpec
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the project: components/data_product/scope.py
 FUNCTIONS_DIR = ROOT / "functions"
 
 LAMBDA_ARCHITECTURE = "arm64"
@@ -37,7 +37,7 @@ class ProductScope:
     """One data product's naming and wiring context (plain values plus the product key)."""
 
     name: str  # the component's resource name: children are f"{name}-<part>"
-    product: DataProductSettings
+    product: DataProductSpec
     stack: StackContext
     network: NetworkRefs
     parent: pulumi.Resource

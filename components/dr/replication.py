@@ -8,12 +8,12 @@ from typing import Mapping
 import pulumi
 import pulumi_aws as aws
 
-from components import blueprint, iam, naming
-from components.context import StackContext
-from components.budget import budgets_key_statement
-from components.kms import customer_key
-from components.storage import BucketLifecycle, secure_bucket
-from stackconfig.regions import short_code
+from components.foundation import blueprint, iam, naming
+from components.foundation.context import StackContext
+from components.foundation.budget import budgets_key_statement
+from components.foundation.kms import customer_key
+from components.foundation.bucket import BucketLifecycle, secure_bucket
+from components.foundation.regions import short_code
 
 REPLICATED_ZONES = naming.ZONES
 
@@ -193,12 +193,11 @@ class DrReplication(pulumi.ComponentResource):
             opts=blueprint.stateful(s.allow_data_destroy, in_dr),
         )
 
-        self.contract = pulumi.Output.all(
-            key=self.dr_key.arn,
-            buckets={z: {"name": r.name, "arn": r.arn} for z, r in self.replicas.items()},
-            table=self.replica_table.arn,
-        ).apply(lambda v: {"region": dr, "keyArn": v["key"], "buckets": v["buckets"], "odsTableArn": v["table"]})
-        self.register_outputs({"contract": self.contract})
+        # The replicas part of the product's contract (`sharing.contract.ReplicaContract`).
+        self.replica_fields: dict[str, pulumi.Input] = {
+            "region": dr, "key_arn": self.dr_key.arn, "ods_table_arn": self.replica_table.arn,
+            "buckets": {z: {"name": r.name, "arn": r.arn} for z, r in self.replicas.items()}}
+        self.register_outputs({"dr_key_arn": self.dr_key.arn, "replica_table_arn": self.replica_table.arn})
 
 
 def ecr_replication(name: str, stack: StackContext, repository_prefix: str,

@@ -10,8 +10,6 @@ from typing import Mapping, Optional
 
 import pulumi
 
-from stackconfig.model import StackSettings
-
 MANAGED_BY = "pulumi/data-delivery-platform"
 MANDATORY_TAG_KEYS = ("business-unit", "environment", "owner", "cost-center", "managed-by")
 CLASSIFICATION_TAG = "data-classification"
@@ -25,18 +23,19 @@ LAMBDA_RUNTIME = "python3.12"
 AZ_COUNT = 3
 
 
-def org_tags(settings: StackSettings) -> dict[str, str]:
+def org_tags(*, business_unit: str, environment: str, owner: str, cost_center: str, region_role: str,
+             user_tags: Optional[Mapping[str, str]] = None) -> dict[str, str]:
     """The provider's default tags: every resource of the stack carries them."""
     tags = {
-        "business-unit": settings.business_unit,
-        "environment": settings.environment,
-        "owner": settings.owner,
-        "cost-center": settings.cost_center,
+        "business-unit": business_unit,
+        "environment": environment,
+        "owner": owner,
+        "cost-center": cost_center,
         "managed-by": MANAGED_BY,
-        "region-role": settings.region_role,
+        "region-role": region_role,
     }
     # User tags may add keys but never override the mandatory ones.
-    return {**settings.tags, **tags}
+    return {**(user_tags or {}), **tags}
 
 
 def data_tags(classification: str, product: str, extra: Optional[Mapping[str, str]] = None) -> dict[str, str]:

@@ -9,18 +9,19 @@ to the same consumer accounts, and the product's event bus for the services that
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
-from components.context import KeyRef, NetworkRefs, ServedStore, StackContext, TableRef
-from components.dp_catalog import ZoneRef, product_catalog, security_configuration
-from components.dp_common import ProductScope
-from components.dp_ingestion import curated_crawl_exclusions, raw_crawl_prefixes
-from components.dp_monitoring import AlarmEndpoint, alarm_topic, crawler_failed_rule, failure_notifications
-from components.dp_ods import dax
-from stackconfig.model import DataProductSettings, ServiceSettings
+from components.foundation.context import KeyRef, NetworkRefs, ServedStore, StackContext, TableRef
+from components.data_product.catalog import product_catalog, security_configuration
+from components.data_product.zones import ZoneRef
+from components.data_product.scope import ProductScope
+from components.data_product.ingestion import curated_crawl_exclusions, raw_crawl_prefixes
+from components.data_product.monitoring import AlarmEndpoint, alarm_topic, crawler_failed_rule, failure_notifications
+from components.data_product.operational_store import dax
+from components.sharing.contract import DataProductContract
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,7 +31,7 @@ class PilotLightProductArgs:
     `crawlerSchedule`, as in the primary."""
 
     stack: StackContext
-    contract: Mapping[str, Any]
+    contract: DataProductContract
     # Who receives the DR catalog's failure events (crawlers), as in the primary.
     alarm_endpoints: tuple[AlarmEndpoint, ...]
     # DAX over the replica table: off by default (a pilot light); needs `network`.
@@ -40,9 +41,9 @@ class PilotLightProductArgs:
     lake_formation_settings: Optional[pulumi.Resource] = None
 
     def __post_init__(self) -> None:
-        dr = self.contract.get("dr")
-        if not dr or dr.get("region") != self.stack.region:
-            raise ValueError(f"primary contract of '{self.contract.get('name')}' has no replicas in {self.stack.region}")
+        dr = self.contract.dr
+        if dr is None or dr.region != self.stack.region:
+            raise ValueError(f"primary contract of '{self.contract.name}' has no replicas in {self.stack.region}")
 
 
 class PilotLightProduct(pulumi.ComponentResource):
@@ -57,20 +58,20 @@ class PilotLightProduct(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: PilotLightProductArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ddp:index:PilotLightProduct", name, None, opts)
-        s, c = args.stack, args.contract
-        dr = c["dr"]
-        product = c["name"]
+        stack, contract = args.stack, args.contract
+        replicas = contract.dr
+        assert replicas is not None  # checked by the args
         child = pulumi.ResourceOptions(parent=self)
-        key_arn = dr["keyArn"]
+        key_arn = replicas.key_arn
 
         # The catalog is the primary's, built by the same code over the replicas.
-        product_settings = DataProductSettings.model_validate(c["settings"])
-        scope = ProductScope(name=name, product=product_settings, stack=s, network=args.network, parent=self,
+        spec = contract.spec
+        scope = ProductScope(name=name, product=spec, stack=stack, network=args.network, parent=self,
                              key=KeyRef(key_arn))
-        zones = {z: ZoneRef(z, b["name"], b["arn"]) for z, b in dr["buckets"].items()}
+        zones = {z: ZoneRef(z, b.name, b.arn) for z, b in replicas.buckets.items()}
         lf_deps = [args.lake_formation_settings] if args.lake_formation_settings is not None else []
         catalog = product_catalog(scope, zones, security_configuration(scope),
-                                  raw_prefixes=raw_crawl_prefixes(product_settings.ingestion),
+                                  raw_prefixes=raw_crawl_prefixes(spec.ingestion),
                                   curated_exclusions=curated_crawl_exclusions(), lf_deps=lf_deps)
         self.database, self.internal_database = catalog.shared_database, catalog.internal_database
         self.crawlers = catalog.crawlers
@@ -80,30 +81,31 @@ class PilotLightProduct(pulumi.ComponentResource):
         failure_notifications(scope, self.alarm_topic, notify_dlq,
                               [crawler_failed_rule(scope, list(self.crawlers), self.alarm_topic, notify_dlq)])
 
-        self.bus = aws.cloudwatch.EventBus(f"{name}-bus", name=c["eventBusName"], kms_key_identifier=key_arn,
-                                           description=f"Events of {product} (DR)", opts=child)
+        self.bus = aws.cloudwatch.EventBus(f"{name}-bus", name=contract.event_bus_name, kms_key_identifier=key_arn,
+                                           description=f"Events of {spec.name} (DR)", opts=child)
         # Events published in DR during a failover can be replayed into the primary at failback.
         aws.cloudwatch.EventArchive(f"{name}-archive", event_source_arn=self.bus.arn, retention_days=30,
-                                    kms_key_identifier=key_arn, description=f"{product} events published in DR",
+                                    kms_key_identifier=key_arn, description=f"{spec.name} events published in DR",
                                     opts=child)
         # DAX in DR only on request, and only where the primary's product has it.
         self.dax = None
-        if args.dax_enabled and product_settings.operational_store.dax.enabled:
-            self.dax = dax(scope, TableRef(name=c["odsTableName"], arn=dr["odsTableArn"]))
-        self.contract = c
+        if args.dax_enabled and spec.operational_store.dax.enabled:
+            self.dax = dax(scope, TableRef(name=contract.ods_table_name, arn=replicas.ods_table_arn))
+        self.contract = contract
         self.register_outputs({"catalog_database": self.database.name, "event_bus_arn": self.bus.arn})
 
     def served_store(self) -> ServedStore:
         """The replica table, the DR key and this region's bus (and DAX when warm) for services."""
-        c, ods = self.contract, self.contract["settings"]["operationalStore"]
+        contract, ods = self.contract, self.contract.spec.operational_store
+        assert contract.dr is not None
         dax_refs = {} if self.dax is None else {
             "dax_cluster_arn": self.dax.cluster.arn, "dax_endpoint": self.dax.endpoint_url,
             "client_security_group_id": self.dax.client_security_group.id}
         return ServedStore(
-            data_product=c["name"], table_name=c["odsTableName"], table_arn=c["dr"]["odsTableArn"],
-            partition_key=ods["partitionKey"], sort_key=ods.get("sortKey"),
-            partition_key_type=ods["partitionKeyType"], sort_key_type=ods["sortKeyType"], key_arn=c["dr"]["keyArn"],
-            event_bus_name=self.bus.name, event_bus_arn=self.bus.arn, event_source=c["eventSource"], **dax_refs)
+            data_product=contract.name, table_name=contract.ods_table_name, table_arn=contract.dr.ods_table_arn,
+            partition_key=ods.partition_key, sort_key=ods.sort_key, partition_key_type=ods.partition_key_type,
+            sort_key_type=ods.sort_key_type, key_arn=contract.dr.key_arn, event_bus_name=self.bus.name,
+            event_bus_arn=self.bus.arn, event_source=contract.event_source, **dax_refs)
 
 
 class PilotLightError(Exception):
@@ -115,30 +117,10 @@ class PilotLightError(Exception):
         self.key = key
 
 
-def check_replicated(contract: Mapping[str, Any], *, primary_stack: str, region: str) -> None:
-    dr = contract.get("dr")
-    if not dr:
-        raise PilotLightError("primaryStack", f"primary stack {primary_stack} does not replicate data product '{contract.get('name')}'; "
-                              f"set drRegion: {region} in its stack file and run `pulumi up` there first")
-    if dr.get("region") != region:
-        raise PilotLightError("primaryStack", f"primary stack {primary_stack} replicates '{contract.get('name')}' to {dr.get('region')}, "
-                              f"not to this stack's region {region}")
-
-
-def pilot_light_service(entry: Mapping[str, Any], *, account_id: str, region: str,
-                        certificate_arn: Optional[str]) -> ServiceSettings:
-    """The primary's service settings as the DR region runs them: the replicated image, and the DR
-    region's certificate (ACM certificates are regional)."""
-    s = ServiceSettings.model_validate(entry["settings"])
-    if s.build_image:  # the primary's ECR replication put the same image into this region
-        # Replication keeps the digest: DR runs exactly the image the primary runs.
-        registry = f"{account_id}.dkr.ecr.{region}.amazonaws.com"
-        digest = entry["image"]["uri"].rsplit("@", 1)[-1]
-        s = s.model_copy(update={"build_image": False,
-                                 "image": f"{registry}/{entry['image']['repository']}@{digest}"})
-    if s.runtime == "fargate":
-        if certificate_arn is None:
-            raise PilotLightError("dr.certificateArn", f"required: the primary runs Fargate service '{s.name}', whose HTTPS listener "
-                                  f"needs an ACM certificate of {region}")
-        s = s.model_copy(update={"certificate_arn": certificate_arn})
-    return s
+def check_replicated(contract: DataProductContract, *, primary_stack: str, region: str) -> None:
+    if contract.dr is None:
+        raise PilotLightError("primaryStack", f"primary stack {primary_stack} does not replicate data product "
+                              f"'{contract.name}'; set drRegion: {region} in its stack file and run `pulumi up` there first")
+    if contract.dr.region != region:
+        raise PilotLightError("primaryStack", f"primary stack {primary_stack} replicates '{contract.name}' to "
+                              f"{contract.dr.region}, not to this stack's region {region}")

@@ -20,12 +20,12 @@ from typing import Mapping, Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components import blueprint, iam, naming
-from components.dp_catalog import ARTIFACTS_PREFIX, glue_logs_statement
-from components.dp_common import (FUNCTIONS_DIR, Function, ProductScope, alarm, event_target_to_lambda,
+from components.foundation import blueprint, iam, naming
+from components.data_product.catalog import ARTIFACTS_PREFIX, glue_logs_statement
+from components.data_product.scope import (FUNCTIONS_DIR, Function, ProductScope, alarm, event_target_to_lambda,
                                   lambda_function, queue_policy_for_events)
-from components.dp_monitoring import notify_rule
-from components.dp_storage import ZoneBucket
+from components.data_product.monitoring import notify_rule
+from components.data_product.storage import ZoneBucket
 
 # Raw-zone prefixes: each writer has its own, so policies and rules can be scoped to it.
 BATCH_PREFIX = "batch/"

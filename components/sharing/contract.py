@@ -1,0 +1,159 @@
+"""The data product contract: what a primary stack exports for each product, as one typed value.
+
+The primary exports it (`to_export`, camelCase keys, plain JSON); the DR pilot light and consumer
+stacks read it back through the same type (`from_export`). A contract written by an older or
+newer program than the reader's fails with one clear message naming the producer stack and both
+versions, before anything is declared.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional
+
+import pulumi
+
+from components.data_product.spec import DataProductSpec
+
+# Bump on any change of shape or meaning; readers accept exactly this version.
+CONTRACT_VERSION = 2
+
+
+class ContractError(Exception):
+    """Another stack's export cannot be read as a data product contract."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BucketRef:
+    name: str
+    arn: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplicaContract:
+    """The product's replicas in the DR region (owned by the primary's DrReplication)."""
+
+    region: str
+    key_arn: str
+    buckets: Mapping[str, BucketRef]
+    ods_table_arn: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataProductContract:
+    """Names, ARNs and endpoints of one product, the spec it was built from, and its replicas."""
+
+    name: str
+    owner: str
+    classification: str
+    description: str
+    account_id: str
+    region: str
+    catalog_database: str
+    buckets: Mapping[str, BucketRef]
+    key_arn: str
+    event_bus_arn: str
+    event_bus_name: str
+    event_source: str
+    ods_table_name: str
+    ods_table_arn: str
+    ods_stream_arn: str
+    alarm_topic_arn: str
+    spec: DataProductSpec
+    consumers: tuple[str, ...] = ()
+    stream_arn: Optional[str] = None
+    dax_endpoint: Optional[str] = None
+    sftp_endpoint: Optional[str] = None
+    dr: Optional[ReplicaContract] = None
+    version: int = CONTRACT_VERSION
+
+    def to_export(self) -> dict[str, Any]:
+        """Plain camelCase values for `pulumi.export` (the spec keeps its own field names)."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name == "spec":
+                value = value.to_dict()
+            elif dataclasses.is_dataclass(value):
+                value = _camel_keys(dataclasses.asdict(value))
+            elif isinstance(value, Mapping):
+                value = {k: _camel_keys(dataclasses.asdict(v)) if dataclasses.is_dataclass(v) else v
+                         for k, v in value.items()}
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[_camel(f.name)] = value
+        return out
+
+    @classmethod
+    def from_export(cls, data: Any, *, producer_stack: str) -> "DataProductContract":
+        if not isinstance(data, Mapping):
+            raise ContractError(f"stack {producer_stack} exports no data product contract here")
+        version = data.get("version")
+        if version != CONTRACT_VERSION:
+            raise ContractError(
+                f"stack {producer_stack} exports data product contract version {version!r}, this program reads "
+                f"version {CONTRACT_VERSION}; run `pulumi up` on {producer_stack} with the same release of the "
+                "platform first")
+        try:
+            values = {f.name: data[_camel(f.name)] for f in dataclasses.fields(cls) if _camel(f.name) in data}
+            values["spec"] = DataProductSpec.from_dict(values["spec"])
+            values["buckets"] = {z: BucketRef(**b) for z, b in values["buckets"].items()}
+            values["consumers"] = tuple(values.get("consumers") or ())
+            if values.get("dr"):
+                dr = {_snake(k): v for k, v in values["dr"].items()}
+                dr["buckets"] = {z: BucketRef(**b) for z, b in dr["buckets"].items()}
+                values["dr"] = ReplicaContract(**dr)
+            return cls(**values)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ContractError(f"stack {producer_stack}: data product '{data.get('name')}' has a malformed "
+                                f"contract ({type(exc).__name__}: {exc})") from None
+
+
+def contract_output(fields: Mapping[str, Any], *, dr: Optional[pulumi.Input[Mapping[str, Any]]] = None
+                    ) -> pulumi.Output[dict]:
+    """The export of a contract whose fields may be Outputs (ARNs, names of resources being made)."""
+    def build(values: dict) -> dict:
+        replica = values.pop("dr")
+        buckets = {z: BucketRef(**b) for z, b in values.pop("buckets").items()}
+        dr_value = None
+        if replica:
+            dr_value = ReplicaContract(region=replica["region"], key_arn=replica["key_arn"],
+                                       ods_table_arn=replica["ods_table_arn"],
+                                       buckets={z: BucketRef(**b) for z, b in replica["buckets"].items()})
+        return DataProductContract(**values, buckets=buckets, dr=dr_value).to_export()
+
+    return pulumi.Output.all(**fields, dr=dr).apply(build)
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _snake(camel: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", camel).lower()
+
+
+def _camel_keys(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {_camel(k): v for k, v in values.items()}
+
+
+__all__ = ["BucketRef", "CONTRACT_VERSION", "ContractError", "DataProductContract", "ReplicaContract",
+           "contract_output"]
+
+
+class GrantMissing(Exception):
+    """The producer has not granted this account access to the data product."""
+
+
+def check_grant(contract: Optional[DataProductContract], *, account_id: str, producer_stack: str, product: str) -> None:
+    if contract is None:
+        raise GrantMissing(f"producer stack {producer_stack} exports no data product '{product}'")
+    consumers = list(contract.consumers)
+    if account_id not in consumers:
+        raise GrantMissing(
+            f"producer stack {producer_stack} has not granted account {account_id} access to data product "
+            f"'{product}' (granted: {consumers or 'nobody'}); ask its owner ({contract.owner}) to add "
+            f"{account_id} to dataProducts[{product}].consumers")

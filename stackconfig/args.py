@@ -1,0 +1,55 @@
+"""The one place stack settings become component inputs.
+
+Settings are validated once (`stackconfig.loader`); from here on components get small, typed,
+frozen values and never the settings model. Arrows run one way: stackconfig -> components.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from components.data_product.monitoring import AlarmEndpoint
+from components.data_product.spec import DataProductSpec
+from components.foundation.account import AccountArgs
+from components.foundation.blueprint import org_tags
+from components.foundation.context import StackContext
+from components.foundation.network import NetworkArgs
+from stackconfig.model import DataProductSettings, StackSettings
+
+
+def stack_context(settings: StackSettings, *, region: Optional[str] = None) -> StackContext:
+    """Who and where: business unit, environment, account, region (default the stack's)."""
+    return StackContext(business_unit=settings.business_unit, environment=settings.environment,
+                        account_id=settings.account.id, region=region or settings.region,
+                        partition=settings.partition, region_role=settings.region_role,
+                        dr_region=settings.dr_region, allow_data_destroy=settings.allow_data_destroy)
+
+
+def account_args(settings: StackSettings) -> AccountArgs:
+    """The BU account, its deploy role and the org tags every resource carries."""
+    return AccountArgs(
+        account_id=settings.account.id, partition=settings.partition, region=settings.region,
+        deploy_role=settings.account.deploy_role, external_id=settings.account.external_id,
+        prefix=settings.prefix,
+        tags=org_tags(business_unit=settings.business_unit, environment=settings.environment,
+                      owner=settings.owner, cost_center=settings.cost_center,
+                      region_role=settings.region_role, user_tags=settings.tags))
+
+
+def network_args(settings: StackSettings) -> NetworkArgs:
+    return NetworkArgs(
+        prefix=settings.prefix, account_id=settings.account.id, region=settings.region,
+        partition=settings.partition, cidr=settings.network.cidr, nat_strategy=settings.nat_strategy,
+        flow_log_retention_days=settings.network.flow_log_retention_days,
+        allow_data_destroy=settings.allow_data_destroy)
+
+
+def data_product_spec(product: DataProductSettings) -> DataProductSpec:
+    """The settings of one data product as the DataProduct component takes them."""
+    return DataProductSpec.from_dict(product.model_dump(mode="python"))
+
+
+def alarm_endpoints(settings: StackSettings) -> tuple[AlarmEndpoint, ...]:
+    """Who receives the stack's alarms (none in a stack that raises none)."""
+    return tuple(AlarmEndpoint(protocol=protocol, endpoint=endpoint)
+                 for protocol, endpoint in (settings.alarms.endpoints if settings.alarms else []))
