@@ -25,6 +25,11 @@ Environment (read on every call):
   DAX_ENDPOINT        DAX cluster endpoint as a TLS URL, "daxs://<cluster address>:9111"
                       (e.g. "daxs://my-cluster.xxxx.dax-clusters.us-east-1.amazonaws.com:9111");
                       anything else is refused at start-up, see parse_dax_endpoint
+  ALB_ARN             set for a public service: every request but /health must carry the
+                      x-amzn-oidc-data JWT this load balancer signed after logging the caller in
+                      (alb_auth.py); anything else gets 401. The caller's subject is logged and
+                      recorded as "caller" in the ItemUpserted event. Unset (internal services,
+                      Lambda): the security group / API Gateway decide who gets here.
 """
 from __future__ import annotations
 
@@ -43,6 +48,8 @@ from urllib.parse import unquote, urlsplit
 import boto3
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
+
+import alb_auth
 
 logger = logging.getLogger("ods_api")
 logger.setLevel(logging.INFO)
@@ -71,6 +78,7 @@ class Config:
     event_bus_name: str | None
     event_source: str | None
     dax_endpoint: str | None
+    alb_arn: str | None = None
 
 
 DAX_TLS_SCHEME = "daxs"
@@ -106,7 +114,7 @@ def parse_dax_endpoint(value: str) -> str:
 def load_config() -> Config:
     env = {k: os.environ.get(k, "").strip() for k in (
         "TABLE_NAME", "PARTITION_KEY", "PARTITION_KEY_TYPE", "SORT_KEY", "SORT_KEY_TYPE",
-        "EVENT_BUS_NAME", "EVENT_SOURCE", "DAX_ENDPOINT")}
+        "EVENT_BUS_NAME", "EVENT_SOURCE", "DAX_ENDPOINT", "ALB_ARN")}
     missing = [k for k in ("TABLE_NAME", "PARTITION_KEY") if not env[k]]
     if missing:
         raise ApiError(500, f"service misconfigured: {', '.join(missing)} not set")
@@ -119,12 +127,41 @@ def load_config() -> Config:
             env["DAX_ENDPOINT"] = parse_dax_endpoint(env["DAX_ENDPOINT"])
         except ValueError as exc:
             raise ApiError(500, f"service misconfigured: {exc}") from None
+    if env["ALB_ARN"]:
+        try:
+            alb_auth.alb_region(env["ALB_ARN"])
+        except ValueError as exc:
+            raise ApiError(500, f"service misconfigured: {exc}") from None
     return Config(
         table_name=env["TABLE_NAME"], partition_key=env["PARTITION_KEY"],
         partition_key_type=types["PARTITION_KEY_TYPE"], sort_key=env["SORT_KEY"] or None,
         sort_key_type=types["SORT_KEY_TYPE"], event_bus_name=env["EVENT_BUS_NAME"] or None,
         event_source=env["EVENT_SOURCE"] or None, dax_endpoint=env["DAX_ENDPOINT"] or None,
+        alb_arn=env["ALB_ARN"] or None,
     )
+
+
+# --- the load balancer's signature -----------------------------------------------------
+
+# Where the ALB's public keys come from; tests replace it with a local key (no network).
+KEY_FETCHER: alb_auth.KeyFetcher = alb_auth.fetch_public_key
+_verifiers: dict[str, alb_auth.AlbVerifier] = {}
+
+
+def _caller(config: Config, headers: Mapping[str, str] | None) -> alb_auth.Caller | None:
+    """The logged-in caller (public services), None when the ALB does not log callers in."""
+    if not config.alb_arn:
+        return None
+    with _clients_lock:
+        verifier = _verifiers.get(config.alb_arn)
+        if verifier is None:
+            verifier = alb_auth.AlbVerifier(config.alb_arn, fetch=lambda region, kid: KEY_FETCHER(region, kid))
+            _verifiers[config.alb_arn] = verifier
+    try:
+        return verifier.verify(headers)
+    except alb_auth.Unauthenticated as exc:
+        logger.warning(json.dumps({"event": "unauthenticated", "message": str(exc)}))
+        raise ApiError(401, f"unauthenticated: {exc}") from None
 
 
 # --- clients ---------------------------------------------------------------------------
@@ -282,7 +319,7 @@ def _get(config: Config, keys: dict) -> tuple[int, dict]:
     return 200, {"item": _plain(item)}
 
 
-def _put(config: Config, keys: dict, body, headers) -> tuple[int, dict]:
+def _put(config: Config, keys: dict, body, headers, caller: alb_auth.Caller | None = None) -> tuple[int, dict]:
     if not config.event_bus_name or not config.event_source:
         raise ApiError(500, "service misconfigured: EVENT_BUS_NAME and EVENT_SOURCE are required for writes")
     payload = _parse_body(body, headers)
@@ -306,6 +343,8 @@ def _put(config: Config, keys: dict, body, headers) -> tuple[int, dict]:
     event_id = str(uuid.uuid4())
     detail = {"eventId": event_id, "keys": _plain(keys), "item": _plain(item),
               "occurredAt": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")}
+    if caller is not None:
+        detail["caller"] = caller.subject
     entry = {"Source": config.event_source, "DetailType": DETAIL_TYPE, "Detail": json.dumps(detail),
              "EventBusName": config.event_bus_name}
     events = _client("events")
@@ -319,7 +358,8 @@ def _put(config: Config, keys: dict, body, headers) -> tuple[int, dict]:
         # The item is stored; a client retry re-writes it and publishes a fresh event.
         return 502, {"message": "item stored but its ItemUpserted event could not be published; retry the request",
                      "eventId": event_id}
-    logger.info(json.dumps({"event": "item_upserted", "eventId": event_id, "keys": _plain(keys)}))
+    logger.info(json.dumps({"event": "item_upserted", "eventId": event_id, "keys": _plain(keys),
+                            **({"caller": caller.subject} if caller is not None else {})}))
     return 200, {"item": _plain(item), "eventId": event_id}
 
 
@@ -334,12 +374,14 @@ def _route(method: str, path: str, body, headers) -> tuple[int, dict]:
         except ApiError as exc:
             return 503, {"status": "misconfigured", "message": exc.message}
         return 200, {"status": "ok"}
+    # Public services: nothing but the health check answers a request the ALB did not sign.
+    caller = _caller(load_config(), headers) if os.environ.get("ALB_ARN", "").strip() else None
     if parts[0] == "items" and len(parts) in (2, 3):
         if method not in ("GET", "PUT"):
             raise ApiError(405, f"method {method} not allowed on /items: use GET or PUT")
         config = load_config()
         keys = _keys(config, parts[1:])
-        return _get(config, keys) if method == "GET" else _put(config, keys, body, headers)
+        return _get(config, keys) if method == "GET" else _put(config, keys, body, headers, caller)
     raise ApiError(404, f"no route for {method} {path.split('?', 1)[0]}")
 
 

@@ -297,7 +297,10 @@ def test_dockerfile_runs_as_non_root_on_python_312():
     assert lines.index("USER 10001") > max(i for i, line in enumerate(lines) if line.startswith(("RUN", "COPY")))
     reqs = [r for r in (FUNCTIONS_DIR / "ods_api" / "requirements.txt").read_text().splitlines()
             if r and not r.startswith("#")]
-    assert reqs == ["boto3==1.44.8", "amazon-dax-client==2.1.0"]  # DAX reads in the container
+    # DAX reads, and the ALB signature check of public services, in the container
+    assert reqs == ["boto3==1.44.8", "amazon-dax-client==2.1.0", "cryptography==50.0.2"]
+    # every module the server imports is in the image
+    assert "COPY app.py alb_auth.py server.py ./" in lines
 
 
 # --- DAX endpoint: a TLS URL, never a bare host:port ----------------------------------------
@@ -380,3 +383,174 @@ def test_accepted_endpoints_are_tls_for_the_real_dax_client_and_bare_ones_are_no
         assert cluster._parse_host_ports(app.parse_dax_endpoint(value)) == ("daxs", DAX_HOST, 9111)
     # what the provider's configurationEndpoint looks like: the client would use plaintext
     assert cluster._parse_host_ports(f"{DAX_HOST}:9111")[0] == "dax"
+
+
+# --- public services: only requests the load balancer signed -----------------------------------
+# The ALB signs x-amzn-oidc-data with ES256 and publishes the public key per kid at its region's
+# endpoint; here a locally generated P-256 key stands in, served by an injected fetcher.
+
+from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature  # noqa: E402
+
+ALB = "arn:aws:elasticloadbalancing:us-east-1:111111111111:loadbalancer/app/retail-dev-orders-api/0123456789abcdef"
+OTHER_ALB = "arn:aws:elasticloadbalancing:us-east-1:999999999999:loadbalancer/app/attacker/fedcba9876543210"
+KID = "5c1f3f8e-1111-4a2b-9c3d-0123456789ab"
+ALB_KEY = ec.generate_private_key(ec.SECP256R1())
+OTHER_KEY = ec.generate_private_key(ec.SECP256R1())
+
+
+def pem(key) -> bytes:
+    return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def b64(data: bytes, pad: bool = True) -> str:
+    # the ALB keeps base64's padding (most JWT libraries refuse it); the verifier takes both
+    text = base64.urlsafe_b64encode(data).decode("ascii")
+    return text if pad else text.rstrip("=")
+
+
+def alb_token(key=ALB_KEY, *, signer=ALB, kid=KID, alg="ES256", exp_in=60, sub="user-42", extra=None, pad=True):
+    import time as _time
+    exp = int(_time.time()) + exp_in
+    head = {"typ": "JWT", "kid": kid, "alg": alg, "iss": "https://login.retail.example.com",
+            "client": "orders-api-dev", "signer": signer, "exp": exp}
+    claims = {"sub": sub, "email": "ana@example.com", "exp": exp, **(extra or {})}
+    signing_input = f"{b64(json.dumps(head).encode(), pad)}.{b64(json.dumps(claims).encode(), pad)}"
+    r, s = decode_dss_signature(key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
+    return f"{signing_input}.{b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'), pad)}"
+
+
+@pytest.fixture
+def public_env(env, fresh_env, monkeypatch):
+    """The orders service as a public service behind ALB; key fetches are recorded, never networked."""
+    fresh_env.setenv("ALB_ARN", ALB)
+    app = env["app"]
+    fetched = []
+
+    def fetch(region, kid):
+        fetched.append((region, kid))
+        if kid != KID:
+            raise KeyError(kid)
+        return pem(ALB_KEY)
+
+    monkeypatch.setattr(app, "KEY_FETCHER", fetch)
+    app._verifiers.clear()
+    return {**env, "fetched": fetched}
+
+
+def signed(token=None, identity="user-42", **kw):
+    headers = dict(JSON)
+    headers["x-amzn-oidc-data"] = token if token is not None else alb_token(**kw)
+    if identity is not None:
+        headers["x-amzn-oidc-identity"] = identity
+    return headers
+
+
+def test_signed_request_is_served_and_the_caller_recorded(public_env):
+    app = public_env["app"]
+    status, body = app.handle("PUT", "/items/o-1", json.dumps({"status": "NEW"}), signed())
+    assert status == 200, body
+    assert app.handle("GET", "/items/o-1", None, signed())[0] == 200
+    [event] = captured(public_env["queue"])
+    assert event["detail"]["caller"] == "user-42"
+    # the key came from the ALB's region, once per kid
+    assert public_env["fetched"] == [("us-east-1", KID)]
+
+
+UNSIGNED = [
+    ("missing header", {**JSON}, "missing x-amzn-oidc-data"),
+    ("not a JWT", {**JSON, "x-amzn-oidc-data": "abc.def"}, "not a signed JWT"),
+    ("wrong signer", "signer", "not this service's load balancer"),
+    ("bad signature", "key", "does not verify"),
+    ("tampered claims", "tamper", "does not verify"),
+    ("alg none", "alg", "not ES256"),
+    ("expired", "exp", "expired"),
+    ("unknown kid", "kid", "no public key"),
+    ("identity mismatch", "identity", "does not match"),
+]
+
+
+def _unsigned_headers(how):
+    if isinstance(how, dict):
+        return how
+    if how == "signer":
+        return signed(signer=OTHER_ALB)
+    if how == "key":  # right header, signed by someone else's key
+        return signed(key=OTHER_KEY)
+    if how == "tamper":
+        head, claims, sig = alb_token().split(".")
+        forged = b64(json.dumps({"sub": "admin", "exp": 4102444800}).encode())
+        return signed(token=f"{head}.{forged}.{sig}", identity="admin")
+    if how == "alg":
+        return signed(alg="none")
+    if how == "exp":
+        return signed(exp_in=-3600)
+    if how == "kid":
+        return signed(kid="0000-unknown")
+    if how == "identity":
+        return signed(identity="someone-else")
+    raise AssertionError(how)
+
+
+@pytest.mark.parametrize("label,how,message", UNSIGNED, ids=[u[0] for u in UNSIGNED])
+def test_requests_around_the_load_balancer_are_refused(public_env, label, how, message):
+    app = public_env["app"]
+    for method, path, body in (("PUT", "/items/o-1", '{"a": 1}'), ("GET", "/items/o-1", None),
+                               ("GET", "/anything", None)):
+        status, got = app.handle(method, path, body, _unsigned_headers(how))
+        assert status == 401, (label, method, path, got)
+        assert message in got["message"], got
+    assert table_items() == [] and captured(public_env["queue"]) == []
+
+
+def test_wrong_signer_is_refused_before_any_key_fetch(public_env):
+    assert public_env["app"].handle("GET", "/items/o-1", None, signed(signer=OTHER_ALB))[0] == 401
+    assert public_env["fetched"] == []
+
+
+def test_health_check_needs_no_login(public_env):
+    # ALB health checks do not pass through the login
+    assert public_env["app"].handle("GET", "/health", None, {}) == (200, {"status": "ok"})
+
+
+def test_without_alb_arn_no_header_is_needed(env):
+    # internal services: the security group admits only the load balancer
+    assert env["app"].handle("PUT", "/items/o-1", '{"a": 1}', JSON)[0] == 200
+    [event] = captured(env["queue"])
+    assert "caller" not in event["detail"]
+
+
+def test_malformed_alb_arn_is_a_misconfiguration(env, fresh_env):
+    fresh_env.setenv("ALB_ARN", "arn:aws:elasticloadbalancing:us-east-1:111111111111:targetgroup/x/1")
+    status, body = env["app"].handle("GET", "/health", None, {})
+    assert status == 503 and "not an application load balancer ARN" in body["message"]
+
+
+def test_verifier_accepts_unpadded_parts_and_default_fetcher_url(monkeypatch):
+    alb_auth = load_function("ods_api", "alb_auth")
+    token, unpadded = alb_token(), alb_token(pad=False)
+    assert "=" in token.rsplit(".", 1)[0] and "=" not in unpadded
+    verifier = alb_auth.AlbVerifier(ALB, fetch=lambda region, kid: pem(ALB_KEY))
+    assert verifier.verify({"X-Amzn-Oidc-Data": token}).subject == "user-42"
+    assert verifier.verify({"X-Amzn-Oidc-Data": unpadded}).subject == "user-42"
+    # the signature covers the parts exactly as sent: re-encoding them breaks it
+    stripped = ".".join(p.rstrip("=") for p in token.split("."))
+    with pytest.raises(alb_auth.Unauthenticated, match="does not verify"):
+        verifier.verify({"X-Amzn-Oidc-Data": stripped})
+    # the real fetcher asks the ALB's regional key endpoint for exactly that kid
+    seen = []
+
+    class Response:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def read(self):
+            return pem(ALB_KEY)
+
+    monkeypatch.setattr(alb_auth.urllib.request, "urlopen", lambda url, timeout: seen.append((url, timeout)) or Response())
+    assert alb_auth.fetch_public_key("eu-west-1", KID) == pem(ALB_KEY)
+    assert seen == [(f"https://public-keys.auth.elb.eu-west-1.amazonaws.com/{KID}", 3)]
