@@ -63,9 +63,10 @@ def _all_keys(s) -> bool:
     if "NotResource" in s:
         return True
     for r in (str(x) for x in as_list(s.get("Resource"))):
-        if r == "*" or (r.startswith("arn:") and action_matches(r, "arn:aws:kms:r:000000000000:key/k")
-                        and action_matches(r, "arn:aws:kms:r:000000000000:key/other")):
-            return True
+        parts = r.split(":", 5)
+        if r == "*" or (len(parts) == 6 and action_matches(parts[2], "kms")
+                        and action_matches(parts[5], "key/1234abcd") and action_matches(parts[5], "key/other")):
+            return True  # '*' or arn:aws:kms:<any>:<any>:key/* (every key of the account or more)
     return False
 
 
