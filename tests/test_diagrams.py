@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -129,7 +130,7 @@ def test_removing_an_ingestion_mode_removes_its_edges(mode, gone):
 
 def test_rendered_files(tmp_path, monkeypatch):
     run = shipped_run("marketing")
-    monkeypatch.setattr(diagram.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)  # no Graphviz: .dot and .mmd only
     written = diagram.write(run, tmp_path)
     assert [p.name for p in written] == ["marketing.dot", "marketing.mmd"]
     text = (tmp_path / "marketing.mmd").read_text()

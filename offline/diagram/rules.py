@@ -1,0 +1,153 @@
+"""What the diagram draws: the resource types shown (and how), and the rules that turn resource
+inputs into data-flow edges.
+
+A `Rule` says: this input of this resource type names a resource of one of these types, and data
+flows in this direction. Every edge of every diagram comes from one of `RULES`; nothing is drawn
+per stack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+BUCKET = "aws:s3/bucket:Bucket"
+STREAM = "aws:kinesis/stream:Stream"
+FIREHOSE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
+SFTP_SERVER = "aws:transfer/server:Server"
+SFTP_USER = "aws:transfer/user:User"
+BUS = "aws:cloudwatch/eventBus:EventBus"
+EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
+EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+FUNCTION = "aws:lambda/function:Function"
+GLUE_JOB = "aws:glue/job:Job"
+CRAWLER = "aws:glue/crawler:Crawler"
+GLUE_DB = "aws:glue/catalogDatabase:CatalogDatabase"
+LF_RESOURCE = "aws:lakeformation/resource:Resource"
+LF_PERMISSIONS = "aws:lakeformation/permissions:Permissions"
+TABLE = "aws:dynamodb/table:Table"
+TABLE_REPLICA = "aws:dynamodb/tableReplica:TableReplica"
+DAX = "aws:dax/cluster:Cluster"
+ECS_SERVICE = "aws:ecs/service:Service"
+TASK_DEF = "aws:ecs/taskDefinition:TaskDefinition"
+LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
+LISTENER = "aws:lb/listener:Listener"
+TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
+HTTP_API = "aws:apigatewayv2/api:Api"
+API_INTEGRATION = "aws:apigatewayv2/integration:Integration"
+REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
+VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+AWSX_VPC = "awsx:ec2:Vpc"
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+
+# Pseudo target types for values that are not resources of this stack.
+ACCOUNT = "<account>"      # another AWS account (a consumer, a producer)
+
+# Per visible type: (short kind shown in the box, colour group).
+KINDS: dict[str, tuple[str, str]] = {
+    STREAM: ("Kinesis stream", "ingest"),
+    FIREHOSE: ("Firehose", "ingest"),
+    SFTP_SERVER: ("SFTP server", "ingest"),
+    GLUE_JOB: ("Glue ETL job", "ingest"),
+    BUCKET: ("S3 bucket", "store"),
+    TABLE: ("DynamoDB table", "store"),
+    TABLE_REPLICA: ("DynamoDB replica", "store"),
+    DAX: ("DAX cluster", "store"),
+    CRAWLER: ("Glue crawler", "catalog"),
+    GLUE_DB: ("Glue database", "catalog"),
+    LF_RESOURCE: ("Lake Formation location", "catalog"),
+    BUS: ("Event bus", "events"),
+    FUNCTION: ("Lambda", "compute"),
+    ECS_SERVICE: ("ECS service", "compute"),
+    LOAD_BALANCER: ("ALB", "compute"),
+    HTTP_API: ("HTTP API", "compute"),
+    VPC_ENDPOINT: ("VPC endpoint", "network"),
+    AWSX_VPC: ("VPC", "network"),
+}
+# Visible types drawn only when they carry a flow (log buckets, helper functions stay out).
+ONLY_IF_CONNECTED = {BUCKET, FUNCTION}
+
+# Child names that say less than their component's name ("ECS service service"): shown as the component.
+GENERIC_NAMES = {"service", "function", "api", "alb", "lb", "bus", "stream", "firehose"}
+
+# Which output keys identify a resource when another resource points at it (default: id, arn, name).
+IDENTITY_KEYS: dict[str, tuple[str, ...]] = {
+    BUCKET: ("id", "arn", "bucket"),
+    DAX: ("arn", "configurationEndpoint", "clusterAddress"),  # its name equals the bus's
+    FUNCTION: ("id", "arn", "name", "invokeArn"),
+    SFTP_SERVER: ("id", "arn"),
+    # Types the mocks answer with their inputs: their "arn"/"name" are what they point at.
+    LF_RESOURCE: ("id",),
+    LF_PERMISSIONS: (),
+    EVENT_TARGET: ("id",),
+    REPLICATION: (),
+    TASK_DEF: ("id", "arn", "arnWithoutRevision"),
+}
+DEFAULT_IDENTITY = ("id", "arn", "name")
+NEVER_INDEXED = {"pulumi:providers:aws", STACK_REFERENCE, "pulumi:pulumi:Stack"}
+
+COLOURS = {
+    "ingest": "#fde2c8", "store": "#d5f0d5", "catalog": "#e6dcf5", "events": "#fff3b0",
+    "compute": "#d6e6fb", "network": "#eeeeee", "external": "#ffffff",
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """`holder`'s input at `path` (glob over dotted keys, `[]` for list items) names a resource of
+    one of `targets`. direction "in": data flows target -> holder; "out": holder -> target."""
+
+    holder: str
+    path: str
+    targets: tuple[str, ...]
+    direction: str
+    label: str = ""
+
+    @property
+    def glob(self) -> str:
+        return self.path.replace("[]", "[[][]]")  # "[]" is literal in our paths, a set in fnmatch
+
+
+# What a function's or task's environment variables may name, and the edge's label.
+ENV_TARGETS = ((TABLE, "items"), (DAX, "cached reads"), (BUS, "publish"), (GLUE_JOB, "start"), (CRAWLER, "start"))
+
+RULES: tuple[Rule, ...] = (
+    # ingestion
+    Rule(FIREHOSE, "kinesisSourceConfiguration.kinesisStreamArn", (STREAM,), "in", "records"),
+    Rule(FIREHOSE, "extendedS3Configuration.bucketArn", (BUCKET,), "out", "deliver"),
+    Rule(FIREHOSE, "extendedS3Configuration.processingConfiguration.*", (FUNCTION,), "out", "transform"),
+    Rule(SFTP_USER, "serverId", (SFTP_SERVER,), "in"),
+    Rule(SFTP_USER, "homeDirectoryMappings[].target", (BUCKET,), "out", "sftp upload"),
+    Rule(GLUE_JOB, "defaultArguments.--source_path", (BUCKET,), "in", "read"),
+    Rule(GLUE_JOB, "defaultArguments.--target_path", (BUCKET,), "out", "write"),
+    # events: bus (or S3 / another account on the default bus) -> rule -> target
+    Rule(EVENT_RULE, "eventBusName", (BUS,), "in", "events"),
+    Rule(EVENT_RULE, "eventPattern.detail.*", (BUCKET,), "in", "object created"),
+    Rule(EVENT_RULE, "eventPattern.account[]", (ACCOUNT,), "in", "events"),
+    Rule(EVENT_TARGET, "rule", (EVENT_RULE,), "in"),
+    Rule(EVENT_TARGET, "arn", (FUNCTION, BUS, ACCOUNT), "out"),
+    # services and functions: their configuration names the store, cache, bus, job they use
+    *(Rule(FUNCTION, "environment.variables.*", (target,), "out", label) for target, label in ENV_TARGETS),
+    *(Rule(TASK_DEF, "containerDefinitions[].environment[].value", (target,), "out", label)
+      for target, label in ENV_TARGETS),
+    Rule(ECS_SERVICE, "taskDefinition", (TASK_DEF,), "out"),
+    Rule(ECS_SERVICE, "loadBalancers[].targetGroupArn", (TARGET_GROUP,), "in"),
+    Rule(LISTENER, "loadBalancerArn", (LOAD_BALANCER,), "in", "HTTPS"),
+    Rule(LISTENER, "defaultActions[].targetGroupArn", (TARGET_GROUP,), "out"),
+    Rule(API_INTEGRATION, "apiId", (HTTP_API,), "in", "HTTPS"),
+    Rule(API_INTEGRATION, "integrationUri", (FUNCTION,), "out"),
+    # catalog
+    Rule(CRAWLER, "s3Targets[].path", (BUCKET,), "in", "crawl"),
+    Rule(CRAWLER, "databaseName", (GLUE_DB,), "out", "tables"),
+    Rule(GLUE_DB, "targetDatabase.databaseName", (GLUE_DB,), "in", "resource link"),
+    # sharing
+    Rule(LF_RESOURCE, "arn", (BUCKET,), "in", "register"),
+    Rule(LF_PERMISSIONS, "database.name", (GLUE_DB,), "in"),
+    Rule(LF_PERMISSIONS, "table.databaseName", (GLUE_DB,), "in"),
+    Rule(LF_PERMISSIONS, "principal", (ACCOUNT,), "out", "LF grant"),
+    # replication
+    Rule(REPLICATION, "bucket", (BUCKET,), "in"),
+    Rule(REPLICATION, "rules[].destination.bucket", (BUCKET,), "out", "replicate"),
+    Rule(TABLE_REPLICA, "globalTableArn", (TABLE,), "in", "global table replica"),
+)
+# Edge labels drawn dashed: control rather than data.
+DASHED = {"transform", "start", "contract"}
