@@ -1,7 +1,8 @@
 """DataProduct: one domain-owned data product, from ingestion to the contract other domains read.
 
-The parts live in helper modules (`dp_storage`, `dp_ingestion`, `dp_ods`, `dp_catalog`); this
-module wires them in the order AWS needs and publishes the contract.
+The parts live beside this module (`key`, `storage`, `operational_store`, `event_bus`, `ingestion/`,
+`catalog`, `lake_formation`, `monitoring`); this module wires them in the order AWS needs and
+gives the fields of the contract (`components.sharing.contract`).
 """
 
 from __future__ import annotations
@@ -12,19 +13,18 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from components.foundation import blueprint, iam, naming
-from components.foundation.budget import budgets_key_statement
+from components.data_product.event_bus import product_event_bus
+from components.data_product.key import product_key
+from components.foundation import naming
 from components.foundation.context import NetworkRefs, ServedStore, StackContext
 from components.data_product.catalog import product_catalog, security_configuration
 from components.data_product.zones import ZoneRef
 from components.data_product.scope import ProductScope
 from components.data_product.monitoring import AlarmEndpoint, alarm_topic, crawler_failed_rule, failure_notifications
-from components.data_product.ingestion import (BATCH_PREFIX, SFTP_PREFIX, arrival, batch, check_cidrs, event_bus_name, events,
-                                     curated_crawl_exclusions, raw_crawl_prefixes, sftp,
-                                     streaming)
+from components.data_product.ingestion import (BATCH_PREFIX, SFTP_PREFIX, arrival, batch, check_cidrs,
+                                               curated_crawl_exclusions, events, raw_crawl_prefixes, sftp, streaming)
 from components.data_product.operational_store import dax, table
 from components.data_product.storage import storage_zones
-from components.foundation.kms import customer_key
 from components.data_product.spec import DataProductSpec
 
 __all__ = ["DataProduct", "DataProductArgs"]
@@ -92,143 +92,72 @@ class DataProduct(pulumi.ComponentResource):
     def __init__(self, name: str, args: DataProductArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ddp:index:DataProduct", name, None, opts)
         self.args = args
-        product, stack = args.product, args.stack
-        child = pulumi.ResourceOptions(parent=self)
-        ingestion = product.ingestion
-
-        self.key = customer_key(
-            f"{name}-key",
-            description=f"{stack.prefix} data product {product.name}",
-            alias=naming.physical_name("kms_alias", "alias", stack.prefix, product.name),
-            partition=stack.partition,
-            account_id=stack.account_id,
-            service_statements=self._key_service_statements(name),
-            allow_data_destroy=stack.allow_data_destroy,
-            tags=blueprint.data_tags(product.classification, product.name),
-            opts=child,
-        )
-        scope = ProductScope(name=name, product=product, stack=stack, network=args.network, parent=self, key=self.key)
-
-        # Storage.
+        self.key = product_key(name, args.product, args.stack, pulumi.ResourceOptions(parent=self))
+        scope = ProductScope(name=name, product=args.product, stack=args.stack, network=args.network, parent=self,
+                             key=self.key)
         zones, logs = storage_zones(scope)
         self.buckets = {z: zb.bucket for z, zb in zones.items()}
         self.bucket_names = {z: b.bucket for z, b in self.buckets.items()}
         self.bucket_versioning = {z: zb.secure.versioning for z, zb in zones.items()}
         self.log_bucket = logs.bucket
-
-        # Monitoring: one encrypted topic for every alarm and failure event of the product.
+        # One encrypted topic for every alarm and failure event of the product.
         self.alarm_topic = alarm_topic(scope, args.alarm_endpoints)
-
-        # Operational data store.
         self.table = table(scope)
         self.dax = dax(scope, self.table)
-
-        # The product's event bus exists even without events ingestion: services publish on it.
-        self.event_bus = aws.cloudwatch.EventBus(
-            f"{name}-bus",
-            name=event_bus_name(scope),
-            description=f"Events of the {product.name} data product",
-            kms_key_identifier=self.key.arn,
-            opts=child,
-        )
-        aws.cloudwatch.EventBusPolicy(
-            f"{name}-bus-policy",
-            event_bus_name=self.event_bus.name,
-            policy=self._bus_policy(),
-            opts=child,
-        )
-
-        # Catalog: security configuration first (batch ETL uses it too).
+        # The bus exists even without events ingestion: services publish on it.
+        self.event_bus = product_event_bus(scope)
+        # Glue's security configuration comes first: the batch ETL uses it too.
         security = security_configuration(scope)
-        lf_deps = [args.lake_formation_settings] if args.lake_formation_settings is not None else []
-
-        # Ingestion.
-        self.notify_dlq = scope.queue("notify-dlq")
-        self.batch = batch(scope, zones, security, self.alarm_topic, self.notify_dlq) if ingestion.batch else None
-        self.streaming = streaming(scope, zones["raw"], self.alarm_topic) if ingestion.streaming else None
-        self.sftp = sftp(scope, zones["raw"], args.sftp_allowed_cidrs) if ingestion.sftp else None
-        self.events = events(scope, self.event_bus, self.table, self.alarm_topic) if ingestion.events else None
-
-        # Crawlers: curated and reportable always; raw data that no ETL turns into curated data
-        # (streamed records, SFTP files without batch) gets its own crawler.
+        self._ingestion(scope, zones, security)
         catalog = product_catalog(scope, {z: ZoneRef(z, zb.bucket.bucket, zb.bucket.arn) for z, zb in zones.items()},
-                                  security, raw_prefixes=raw_crawl_prefixes(ingestion),
-                                  curated_exclusions=curated_crawl_exclusions(), lf_deps=lf_deps)
+                                  security, raw_prefixes=raw_crawl_prefixes(args.product.ingestion),
+                                  curated_exclusions=curated_crawl_exclusions(),
+                                  lf_deps=[args.lake_formation_settings] if args.lake_formation_settings else [])
         self.catalog_database, self.internal_database = catalog.shared_database, catalog.internal_database
         self.crawlers = catalog.crawlers
         self.lake_formation_role = catalog.registration_role
-        raw_crawler_name = catalog.raw_crawler_name
-
-        arrival_prefixes = ([BATCH_PREFIX] if ingestion.batch and ingestion.batch.on_arrival else []) + \
-                           ([SFTP_PREFIX] if ingestion.sftp else [])
-        self.arrival = arrival(
-            scope, zones["raw"], prefixes=arrival_prefixes,
-            job_name=self.batch.job_name if self.batch else None,
-            crawler_name=raw_crawler_name, topic=self.alarm_topic,
-        ) if arrival_prefixes else None
-
+        self.arrival = self._arrival(scope, zones["raw"], catalog.raw_crawler_name)
         failure_rules = [crawler_failed_rule(scope, list(self.crawlers), self.alarm_topic, self.notify_dlq)]
-        if self.batch:
-            failure_rules.append(self.batch.failure_rule)
+        failure_rules += [self.batch.failure_rule] if self.batch else []
         failure_notifications(scope, self.alarm_topic, self.notify_dlq, failure_rules)
-
         # The contract's fields (`sharing.contract`): the primary stack adds the replicas and exports it.
-        self.contract_fields: dict[str, pulumi.Input] = {
-            "name": product.name,
-            "owner": product.owner,
-            "classification": product.classification,
-            "description": product.description,
-            "account_id": stack.account_id,
-            "region": stack.region,
+        self.contract_fields = self._contract_fields()
+        self.register_outputs({"catalog_database": self.catalog_database.name, "event_bus_arn": self.event_bus.arn})
+
+    def _ingestion(self, scope: ProductScope, zones: dict, security: aws.glue.SecurityConfiguration) -> None:
+        """Each configured mode (batch, streaming, SFTP, events); None where not configured."""
+        ingestion = self.args.product.ingestion
+        self.notify_dlq = scope.queue("notify-dlq")
+        self.batch = batch(scope, zones, security, self.alarm_topic, self.notify_dlq) if ingestion.batch else None
+        self.streaming = streaming(scope, zones["raw"], self.alarm_topic) if ingestion.streaming else None
+        self.sftp = sftp(scope, zones["raw"], self.args.sftp_allowed_cidrs) if ingestion.sftp else None
+        self.events = events(scope, self.event_bus, self.table, self.alarm_topic) if ingestion.events else None
+
+    def _arrival(self, scope: ProductScope, raw, raw_crawler_name: Optional[str]):
+        """Files landing by batch upload or SFTP are checked, then start the ETL or the raw crawler."""
+        ingestion = self.args.product.ingestion
+        prefixes = ([BATCH_PREFIX] if ingestion.batch and ingestion.batch.on_arrival else []) + \
+                   ([SFTP_PREFIX] if ingestion.sftp else [])
+        if not prefixes:
+            return None
+        return arrival(scope, raw, prefixes=prefixes, job_name=self.batch.job_name if self.batch else None,
+                       crawler_name=raw_crawler_name, topic=self.alarm_topic)
+
+    def _contract_fields(self) -> dict[str, pulumi.Input]:
+        product, stack = self.args.product, self.args.stack
+        return {
+            "name": product.name, "owner": product.owner, "classification": product.classification,
+            "description": product.description, "account_id": stack.account_id, "region": stack.region,
             "catalog_database": self.catalog_database.name,
             "buckets": {z: {"name": b.bucket, "arn": b.arn} for z, b in self.buckets.items()},
-            "key_arn": self.key.arn,
-            "event_bus_arn": self.event_bus.arn,
-            "event_bus_name": self.event_bus.name,
+            "key_arn": self.key.arn, "event_bus_arn": self.event_bus.arn, "event_bus_name": self.event_bus.name,
             "event_source": naming.service_event_source(stack.business_unit, product.name),
-            "ods_table_name": self.table.name,
-            "ods_table_arn": self.table.arn,
-            "ods_stream_arn": self.table.stream_arn,
-            "alarm_topic_arn": self.alarm_topic.arn,
-            "spec": product,
-            "consumers": tuple(product.consumers),
+            "ods_table_name": self.table.name, "ods_table_arn": self.table.arn, "ods_stream_arn": self.table.stream_arn,
+            "alarm_topic_arn": self.alarm_topic.arn, "spec": product, "consumers": tuple(product.consumers),
             "stream_arn": self.streaming.stream.arn if self.streaming else None,
             "dax_endpoint": self.dax.endpoint_url if self.dax else None,
             "sftp_endpoint": self.sftp.server.endpoint if self.sftp else None,
         }
-        self.register_outputs({"catalog_database": self.catalog_database.name, "event_bus_arn": self.event_bus.arn})
-
-    # --- policies -------------------------------------------------------------------------------
-    def _key_service_statements(self, name: str) -> list[dict]:
-        a = self.args
-        scope_logs = [
-            a.stack.arn("logs", f"log-group:/ddp/{a.stack.prefix}/{a.product.name}/*"),
-            a.stack.arn("logs", "log-group:/aws-glue/*"),
-        ]
-        return [
-            iam.key_for_logs(a.stack.region, a.stack.partition, scope_logs),
-            iam.key_for_event_buses(a.stack.account_id),
-            # EventBridge delivers failure events and dead letters to the encrypted topic and DLQs.
-            iam.key_for_delivery("events.amazonaws.com", sid="EventBridgeDelivers"),
-            # Alarms and the stack's budget publish to the encrypted alarm topic.
-            iam.key_for_delivery("cloudwatch.amazonaws.com", sid="CloudWatchAlarms"),
-            budgets_key_statement(),
-        ]
-
-    def _bus_policy(self) -> pulumi.Output[str]:
-        a = self.args
-        statements = [iam.statement(
-            ["events:PutEvents"], [self.event_bus.arn], sid="AccountPublishes",
-            principal={"AWS": iam.account_root(a.stack.partition, a.stack.account_id)},
-        )]
-        if a.product.consumers and a.product.ingestion.events:
-            # Other accounts may publish only the sources this product declares.
-            statements.append(iam.statement(
-                ["events:PutEvents"], [self.event_bus.arn], sid="ConsumersPublishDeclaredSources",
-                principal={"AWS": [iam.account_root(a.stack.partition, c) for c in a.product.consumers]},
-                condition={"StringEquals": {"events:source": list(a.product.ingestion.events.sources)}},
-            ))
-        return iam.document(*statements)
 
     # --- what services get ----------------------------------------------------------------------
     def served_store(self) -> ServedStore:

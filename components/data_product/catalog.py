@@ -121,7 +121,7 @@ def crawler(scope: ProductScope, part: str, *, db: aws.glue.CatalogDatabase, db_
     c = aws.glue.Crawler(
         f"{scope.name}-{part}",
         name=scope.physical("glue", part),
-        description=f"Catalogs {', '.join(t.zone.zone for t in targets)} data of {scope.pname}",
+        description=f"Catalogs {', '.join(t.zone.zone for t in targets)} data of {scope.product_name}",
         role=role.arn,
         database_name=db.name,
         table_prefix=table_prefix or None,
@@ -146,8 +146,8 @@ def crawler(scope: ProductScope, part: str, *, db: aws.glue.CatalogDatabase, db_
 
 
 def glue_database_names(scope: ProductScope) -> tuple[str, str]:
-    shared = naming.glue_database_name(scope.bu, scope.env, scope.pname)
-    internal = naming.physical_name("glue_database", scope.bu, scope.env, scope.pname, "internal")
+    shared = naming.glue_database_name(scope.stack.business_unit, scope.stack.environment, scope.product_name)
+    internal = naming.physical_name("glue_database", scope.stack.business_unit, scope.stack.environment, scope.product_name, "internal")
     return shared, internal
 
 
@@ -176,9 +176,9 @@ def product_catalog(scope: ProductScope, zones: Mapping[str, ZoneRef], security:
     dedicated role, crawler grants and consumer grants."""
     shared_name, internal_name = glue_database_names(scope)
     shared = database(scope, "catalog", shared_name, zones["reportable"],
-                      f"{scope.pname}: reportable data sets, shared with consumers", lf_deps)
+                      f"{scope.product_name}: reportable data sets, shared with consumers", lf_deps)
     internal = database(scope, "catalog-internal", internal_name, zones["curated"],
-                        f"{scope.pname}: curated and raw data, domain-internal", lf_deps)
+                        f"{scope.product_name}: curated and raw data, domain-internal", lf_deps)
     crawlers = {
         "curated-crawler": crawler(
             scope, "curated-crawler", db=internal, db_name=internal_name,

@@ -46,7 +46,7 @@ def alarm_topic(scope: ProductScope, endpoints: Sequence[AlarmEndpoint]) -> aws.
     endpoint (named by endpoint, so reordering the list never replaces one). A topic without a
     subscriber drops every alarm, so at least one endpoint is required."""
     if not endpoints:
-        raise ValueError(f"{scope.pname}: the alarm topic needs at least one endpoint (stack setting `alarms`)")
+        raise ValueError(f"{scope.product_name}: the alarm topic needs at least one endpoint (stack setting `alarms`)")
     topic = aws.sns.Topic(
         f"{scope.name}-alarms",
         name=scope.physical("sns", "alarms"),
@@ -114,7 +114,7 @@ def crawler_failed_rule(scope: ProductScope, crawler_parts: Sequence[str], topic
     """Failed runs of the product's crawlers (named by `scope.physical("glue", part)`) go to the
     alarm topic; notifications that cannot be delivered wait in `dlq`."""
     return notify_rule(
-        scope, "crawler-failed", f"{scope.pname} crawler failed",
+        scope, "crawler-failed", f"{scope.product_name} crawler failed",
         {"source": ["aws.glue"], "detail-type": ["Glue Crawler State Change"],
          "detail": {"crawlerName": [scope.physical("glue", p) for p in crawler_parts], "state": ["Failed"]}},
         topic, dlq)

@@ -52,7 +52,7 @@ def table(scope: ProductScope) -> aws.dynamodb.Table:
         attributes.append(aws.dynamodb.TableAttributeArgs(name=ods.sort_key, type=ods.sort_key_type))
     return aws.dynamodb.Table(
         f"{scope.name}-ods",
-        name=naming.table_name(scope.bu, scope.env, scope.pname),
+        name=naming.table_name(scope.stack.business_unit, scope.stack.environment, scope.product_name),
         billing_mode="PAY_PER_REQUEST",
         hash_key=ods.partition_key,
         range_key=ods.sort_key,
@@ -82,7 +82,7 @@ def dax(scope: ProductScope, ods_table: aws.dynamodb.Table) -> Optional[Dax]:
         return None
     params = aws.dax.ParameterGroup(
         f"{scope.name}-dax-params",
-        name=naming.physical_name("dax", scope.bu, scope.env, scope.pname, "params"),
+        name=naming.physical_name("dax", scope.stack.business_unit, scope.stack.environment, scope.product_name, "params"),
         parameters=[
             aws.dax.ParameterGroupParameterArgs(name="query-ttl-millis", value=str(DAX_QUERY_TTL_MS)),
             aws.dax.ParameterGroupParameterArgs(name="record-ttl-millis", value=str(DAX_RECORD_TTL_MS)),
@@ -92,22 +92,22 @@ def dax(scope: ProductScope, ods_table: aws.dynamodb.Table) -> Optional[Dax]:
     # One private subnet per AZ: DAX spreads the nodes over the subnet group's AZs.
     subnets = aws.dax.SubnetGroup(
         f"{scope.name}-dax-subnets",
-        name=naming.physical_name("dax", scope.bu, scope.env, scope.pname, "subnets"),
+        name=naming.physical_name("dax", scope.stack.business_unit, scope.stack.environment, scope.product_name, "subnets"),
         subnet_ids=scope.network.private_subnet_ids,
         opts=scope.child,
     )
     sg = aws.ec2.SecurityGroup(
         f"{scope.name}-dax-sg",
-        description=f"DAX cluster of {scope.pname}: TLS from its clients only",
+        description=f"DAX cluster of {scope.product_name}: TLS from its clients only",
         vpc_id=scope.network.vpc_id,
-        tags={"Name": f"{scope.stack.prefix}-{scope.pname}-dax"},
+        tags={"Name": f"{scope.stack.prefix}-{scope.product_name}-dax"},
         opts=scope.child,
     )
     clients = aws.ec2.SecurityGroup(
         f"{scope.name}-dax-clients-sg",
-        description=f"Clients of the {scope.pname} DAX cluster",
+        description=f"Clients of the {scope.product_name} DAX cluster",
         vpc_id=scope.network.vpc_id,
-        tags={"Name": f"{scope.stack.prefix}-{scope.pname}-dax-clients"},
+        tags={"Name": f"{scope.stack.prefix}-{scope.product_name}-dax-clients"},
         opts=scope.child,
     )
     aws.vpc.SecurityGroupIngressRule(
@@ -138,8 +138,8 @@ def dax(scope: ProductScope, ods_table: aws.dynamodb.Table) -> Optional[Dax]:
     )
     cluster = aws.dax.Cluster(
         f"{scope.name}-dax",
-        cluster_name=naming.dax_cluster_name(scope.bu, scope.env, scope.pname),
-        description=f"DAX for the {scope.pname} operational data store",
+        cluster_name=naming.dax_cluster_name(scope.stack.business_unit, scope.stack.environment, scope.product_name),
+        description=f"DAX for the {scope.product_name} operational data store",
         node_type=settings.node_type,
         replication_factor=settings.nodes,
         iam_role_arn=role.arn,

@@ -15,16 +15,16 @@ import pulumi
 import pulumi_aws as aws
 
 from components.foundation import blueprint, iam, naming
+from components.foundation.function import Function, FunctionArgs, runtime_statements
+from components.foundation.function import lambda_function as foundation_function
 from components.foundation.iam import ServiceRole
+from components.foundation.queue import dead_letter_queue
 from components.foundation.context import KeyRef, NetworkRefs, StackContext
 from components.data_product.spec import DataProductSpec
 
 ROOT = Path(__file__).resolve().parents[2]  # the project: components/data_product/scope.py
 FUNCTIONS_DIR = ROOT / "functions"
 
-LAMBDA_ARCHITECTURE = "arm64"
-# Dead letters wait two weeks (the SQS maximum), so an outage over a long weekend loses nothing.
-DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 # EventBridge keeps retrying a failing target for a day before it gives up to the DLQ.
 EVENT_RETRY_MAX_AGE_SECONDS = 24 * 3600
 EVENT_RETRY_ATTEMPTS = 185
@@ -57,36 +57,26 @@ class ProductScope:
 
     # --- names --------------------------------------------------------------------------------
     @property
-    def bu(self) -> str:
-        return self.stack.business_unit
-
-    @property
-    def env(self) -> str:
-        return self.stack.environment
-
-    @property
-    def pname(self) -> str:
+    def product_name(self) -> str:
         return self.product.name
 
     def physical(self, kind: str, *parts: str) -> str:
-        return naming.prefixed(kind, self.bu, self.env, self.pname, *parts)
+        return naming.prefixed(kind, self.stack.business_unit, self.stack.environment, self.product_name, *parts)
 
     def role_name(self, *purpose: str) -> str:
-        # IAM is global and a DR stack shares its primary's account: its roles carry "dr".
-        dr = ("dr",) if self.stack.region_role == "dr" else ()
-        return naming.role_name(self.bu, self.env, self.pname, *purpose, *dr)
+        return self.stack.role_name(self.product_name, *purpose)
 
     def bucket_name(self, zone: str) -> str:
-        return naming.bucket_name(self.bu, self.env, self.pname, zone, self.stack.account_id, self.stack.region_code)
+        return naming.bucket_name(self.stack.business_unit, self.stack.environment, self.product_name, zone, self.stack.account_id, self.stack.region_code)
 
     @property
     def log_group_prefix(self) -> str:
         """Every log group of the product lives under this path: the key policy trusts only it."""
-        return f"/ddp/{self.stack.prefix}/{self.pname}"
+        return f"/ddp/{self.stack.prefix}/{self.product_name}"
 
     @property
     def tags(self) -> dict[str, str]:
-        return blueprint.data_tags(self.product.classification, self.pname)
+        return blueprint.data_tags(self.product.classification, self.product_name)
 
     # --- policy fragments ---------------------------------------------------------------------
     def key_use(self, *actions: str) -> dict:
@@ -112,16 +102,9 @@ class ProductScope:
         )
 
     def queue(self, part: str) -> aws.sqs.Queue:
-        """An SQS queue encrypted with the product key (dead letters hold product data)."""
-        return aws.sqs.Queue(
-            f"{self.name}-{part}",
-            name=self.physical("sqs", part),
-            kms_master_key_id=self.key.arn,
-            kms_data_key_reuse_period_seconds=300,
-            message_retention_seconds=DLQ_RETENTION_SECONDS,
-            tags=self.tags,
-            opts=self.child,
-        )
+        """A dead-letter queue of the product, encrypted with the product key."""
+        return dead_letter_queue(f"{self.name}-{part}", key_arn=self.key.arn, queue_name=self.physical("sqs", part),
+                                 tags=self.tags, opts=self.child)
 
 
 def tls_only(resource_arns: Sequence[Any], *, service: str = "s3") -> dict:
@@ -146,51 +129,21 @@ def queue_policy_for_events(scope: ProductScope, part: str, queue: aws.sqs.Queue
     )
 
 
-@dataclass(frozen=True)
-class Function:
-    function: aws.lambda_.Function
-    role: ServiceRole
-    log_group: aws.cloudwatch.LogGroup
-
-
 def lambda_function(scope: ProductScope, code: str, *, environment: Mapping[str, pulumi.Input[str]],
                     statements: Sequence[dict], timeout: int = 60, memory: int = 256,
                     dead_letter_arn: Optional[pulumi.Input[str]] = None, description: str = "") -> Function:
-    """A Lambda from `functions/<code>` with its own role, KMS-encrypted log group and X-Ray.
+    """A Lambda of the product from `functions/<code>`, with its own role and log group.
 
     `dead_letter_arn` is for asynchronously invoked functions (EventBridge targets): events that
     still fail after Lambda's own retries are kept there instead of being dropped."""
     part = code.replace("_", "-")
     log_group = scope.log_group(part, f"lambda/{part}")
-    base = [
-        iam.statement(["logs:CreateLogStream", "logs:PutLogEvents"],
-                      [pulumi.Output.concat(log_group.arn, ":*")], sid="OwnLogs"),
-        # X-Ray trace APIs have no resource-level permissions.
-        iam.statement(["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"], sid="Tracing"),
-    ]
-    if dead_letter_arn is not None:
-        base.append(iam.statement(["sqs:SendMessage"], [dead_letter_arn], sid="DeadLetters"))
-    role = scope.role(part, "lambda.amazonaws.com", [*base, *statements])
-    fn = aws.lambda_.Function(
-        f"{scope.name}-{part}",
-        name=scope.physical("lambda", part),
-        description=description,
-        code=pulumi.FileArchive(str(FUNCTIONS_DIR / code)),
-        handler="handler.handler",
-        runtime=blueprint.LAMBDA_RUNTIME,
-        architectures=[LAMBDA_ARCHITECTURE],
-        role=role.arn,
-        timeout=timeout,
-        memory_size=memory,
-        environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(environment)),
-        tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
-        logging_config=aws.lambda_.FunctionLoggingConfigArgs(
-            log_format="JSON", log_group=log_group.name, application_log_level="INFO", system_log_level="WARN",
-        ),
-        dead_letter_config=(aws.lambda_.FunctionDeadLetterConfigArgs(target_arn=dead_letter_arn)
-                            if dead_letter_arn is not None else None),
-        opts=scope.after(log_group, role.policy),
-    )
+    role = scope.role(part, "lambda.amazonaws.com", [*runtime_statements(log_group.arn, dead_letter_arn), *statements])
+    fn = foundation_function(f"{scope.name}-{part}", FunctionArgs(
+        function_name=scope.physical("lambda", part), description=description,
+        code=pulumi.FileArchive(str(FUNCTIONS_DIR / code)), role_arn=role.arn, log_group_name=log_group.name,
+        environment=environment, timeout=timeout, memory=memory, dead_letter_arn=dead_letter_arn),
+        scope.after(log_group, role.policy))
     return Function(fn, role, log_group)
 
 

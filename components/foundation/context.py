@@ -7,6 +7,7 @@ from typing import Optional, Sequence
 
 import pulumi
 
+from components.foundation import naming
 from components.foundation.regions import REGIONS, short_code
 
 
@@ -36,6 +37,12 @@ class StackContext:
     @property
     def region_code(self) -> str:
         return short_code(self.region)
+
+    def role_name(self, *purpose: str) -> str:
+        """An IAM role name of this stack. IAM is global and a DR stack shares its primary's
+        account, so a DR stack's roles carry a `dr` suffix: the one rule for every component."""
+        return naming.role_name(self.business_unit, self.environment, *purpose,
+                                *(("dr",) if self.region_role == "dr" else ()))
 
     def arn(self, service: str, resource: str, *, region: Optional[str] = None, account: bool = True) -> str:
         reg = self.region if region is None else region

@@ -16,6 +16,7 @@ import pulumi_aws as aws
 from components.foundation import iam
 from components.foundation.context import StackContext
 from components.foundation.kms import customer_key
+from components.foundation.queue import dead_letter_queue
 from components.sharing.contract import DataProductContract
 
 
@@ -100,8 +101,7 @@ class ConsumedDataProduct(pulumi.ComponentResource):
                                              kms_key_identifier=self.key.arn, opts=child)
         aws.cloudwatch.EventArchive(f"{name}-inbox-archive", event_source_arn=self.inbox.arn, retention_days=30,
                                     kms_key_identifier=self.key.arn, opts=child)
-        dlq = aws.sqs.Queue(f"{name}-inbox-dlq", kms_master_key_id=self.key.arn, message_retention_seconds=1209600,
-                            opts=child)
+        dlq = dead_letter_queue(f"{name}-inbox-dlq", key_arn=self.key.arn, opts=child)
         aws.cloudwatch.EventPermission(
             f"{name}-producer-may-put", principal=producer, statement_id=f"{c.name}-from-{producer}",
             action="events:PutEvents", event_bus_name="default", opts=child)

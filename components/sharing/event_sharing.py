@@ -11,6 +11,7 @@ import pulumi_aws as aws
 
 from components.foundation import iam
 from components.foundation.context import StackContext
+from components.foundation.queue import dead_letter_queue
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,8 +40,7 @@ class EventSharing(pulumi.ComponentResource):
         targets = {acct: f"arn:{s.partition}:events:{s.region}:{acct}:event-bus/default" for acct in args.consumers}
         role = iam.service_role(f"{name}-forwarder", service="events.amazonaws.com", account_id=s.account_id,
                                 statements=[iam.statement(["events:PutEvents"], list(targets.values()))], opts=child)
-        dlq = aws.sqs.Queue(f"{name}-dlq", kms_master_key_id=args.key_arn, message_retention_seconds=1209600,
-                            opts=child)
+        dlq = dead_letter_queue(f"{name}-dlq", key_arn=args.key_arn, opts=child)
         for acct, target in targets.items():
             rule = aws.cloudwatch.EventRule(
                 f"{name}-to-{acct}", event_bus_name=args.bus_name,
