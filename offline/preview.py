@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from offline.mocks import Record, decoded_provider_inputs
-from offline.runner import StackRun, run_stack
+from offline.runner import StackRun, fully_qualified, run_stack, stack_name
 
 # Per resource type: the inputs worth showing in the tree (the settings a reviewer checks).
 KEY_SETTINGS: dict[str, tuple[str, ...]] = {
@@ -63,27 +63,29 @@ def _short(value: Any, limit: int = 70) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _settings(rec: Record) -> str:
-    keys = KEY_SETTINGS.get(rec.type, ())
-    parts = [f"{k}={_short(rec.inputs[k])}" for k in keys if k in rec.inputs and rec.inputs[k] is not None]
-    if rec.protect:
+def _settings(record: Record) -> str:
+    keys = KEY_SETTINGS.get(record.type, ())
+    parts = [f"{key}={_short(record.inputs[key])}" for key in keys
+             if key in record.inputs and record.inputs[key] is not None]
+    if record.protect:
         parts.append("protected")
     return ("  " + " ".join(parts)) if parts else ""
 
 
 def render_tree(run: StackRun) -> str:
+    """The resources as a tree under their parents, with each type's key settings."""
     children: dict[str, list[Record]] = {}
-    for rec in run.records:
-        children.setdefault(rec.parent, []).append(rec)
+    for record in run.records:
+        children.setdefault(record.parent, []).append(record)
     lines: list[str] = []
 
-    def walk(rec: Record, prefix: str, last: bool, depth: int) -> None:
+    def walk(record: Record, prefix: str, last: bool, depth: int) -> None:
         branch = "" if depth == 0 else ("└─ " if last else "├─ ")
-        lines.append(f"{prefix}{branch}{rec.type} {rec.name}{_settings(rec)}")
-        kids = children.get(rec.urn, [])
-        ext = "" if depth == 0 else ("   " if last else "│  ")
-        for i, kid in enumerate(kids):
-            walk(kid, prefix + ext, i == len(kids) - 1, depth + 1)
+        lines.append(f"{prefix}{branch}{record.type} {record.name}{_settings(record)}")
+        kids = children.get(record.urn, [])
+        continuation = "" if depth == 0 else ("   " if last else "│  ")
+        for index, kid in enumerate(kids):
+            walk(kid, prefix + continuation, index == len(kids) - 1, depth + 1)
 
     for root in children.get("", []):
         walk(root, "", True, 0)
@@ -91,20 +93,22 @@ def render_tree(run: StackRun) -> str:
 
 
 def render_counts(run: StackRun) -> str:
-    counts = Counter(r.type for r in run.records if r.type != "pulumi:pulumi:Stack")
-    width = max((len(t) for t in counts), default=0)
-    rows = [f"  {t:<{width}}  {n:>4}" for t, n in sorted(counts.items())]
-    custom = sum(n for t, n in counts.items() if not t.startswith(("ddp:", "awsx:", "pulumi:pulumi")))
+    """Resources per type, and the total of real (non-component) resources."""
+    counts = Counter(record.type for record in run.records if record.type != "pulumi:pulumi:Stack")
+    width = max((len(type_) for type_ in counts), default=0)
+    rows = [f"  {type_:<{width}}  {count:>4}" for type_, count in sorted(counts.items())]
+    custom = sum(count for type_, count in counts.items() if not type_.startswith(("ddp:", "awsx:", "pulumi:pulumi")))
     return "\n".join(rows + [f"  {'total resources (excluding components)':<{width}}  {custom:>4}"])
 
 
 def render(run: StackRun) -> str:
+    """The whole preview text: providers, resource tree, counts, stack outputs."""
     head = [f"Offline preview of stack '{run.stack}' (Pulumi.{run.stack}.yaml) under platform mocks"]
     for provider in run.by_type("pulumi:providers:aws"):
-        p = decoded_provider_inputs(provider.inputs)
-        roles = [a.get("roleArn") for a in p.get("assumeRoles") or []]
-        head.append(f"Provider {provider.name}: region {p.get('region')}, "
-                    f"allowedAccountIds {p.get('allowedAccountIds')}, assumes {roles}")
+        settings = decoded_provider_inputs(provider.inputs)
+        roles = [assumed.get("roleArn") for assumed in settings.get("assumeRoles") or []]
+        head.append(f"Provider {provider.name}: region {settings.get('region')}, "
+                    f"allowedAccountIds {settings.get('allowedAccountIds')}, assumes {roles}")
     return "\n".join(head + ["", "Resources:", render_tree(run), "", "Counts by type:", render_counts(run),
                              "", "Stack outputs:", json.dumps(run.outputs, indent=2, sort_keys=True)])
 
@@ -119,7 +123,7 @@ def stack_policy_config(run: StackRun) -> dict[str, Any]:
     from stackconfig import parse_settings
 
     settings = parse_settings(run.config, source=f"Pulumi.{run.stack}.yaml")
-    consumers = {a for p in settings.data_products for a in p.consumers}
+    consumers = {account for product in settings.data_products for account in product.consumers}
     for ref in run.by_type("pulumi:pulumi:StackReference"):
         for contract in ((ref.outputs.get("outputs") or {}).get("dataProducts") or {}).values():
             consumers.update(contract.get("consumers") or [])
@@ -141,67 +145,78 @@ def policy_report(run: StackRun, config_file: Optional[str] = None):
 def _policy_report(run: StackRun, config_file: Optional[str]) -> tuple[str, int]:
     report = policy_report(run, config_file)
     summary = report.compliance_summary()
-    counts = Counter(r["status"] for r in summary)
+    counts = Counter(row["status"] for row in summary)
     text = "\n".join([report.format(), "", "Compliance summary (policy, enforcement, control, status):",
                       report.format_summary(), "",
                       "  " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))])
     return text, report.mandatory
 
 
-def main(argv: Optional[list[str]] = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m offline.preview", description=__doc__.splitlines()[0])
-    ap.add_argument("stack", nargs="?", default="dev",
-                    help="shipped stack name (Pulumi.<stack>.yaml), default dev, or the path of a stack file")
-    ap.add_argument("--json", metavar="FILE", help="write the whole graph (type, name, parent, provider, inputs, outputs)")
-    ap.add_argument("--outputs", metavar="FILE", help="write the stack outputs as JSON (feed to --stack-outputs)")
-    ap.add_argument("--stack-outputs", metavar="FILE",
-                    help='JSON {"<org>/<project>/<stack>": {outputs}} for StackReferences, instead of running them')
-    ap.add_argument("--policy", action="store_true", help="run the CrossGuard pack offline over the graph")
-    ap.add_argument("--policy-config", metavar="FILE", help="policy pack config JSON")
-    ap.add_argument("--quiet", action="store_true", help="print only counts and outputs")
-    ap.add_argument("--diagram", metavar="DIR", help="write <stack>.dot and .mmd (+ .svg/.png with graphviz) to DIR")
-    ap.add_argument("--cost", nargs="?", const="", metavar="USAGE_FILE",
-                    help="price the graph (offline/cost.py); optional usage profile {resource|'*': {price id: qty}}")
-    args = ap.parse_args(argv)
+def _arguments(argv: Optional[list[str]]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m offline.preview", description=__doc__.splitlines()[0])
+    parser.add_argument("stack", nargs="?", default="dev",
+                        help="shipped stack name (Pulumi.<stack>.yaml), default dev, or the path of a stack file")
+    parser.add_argument("--json", metavar="FILE",
+                        help="write the whole graph (type, name, parent, provider, inputs, outputs)")
+    parser.add_argument("--outputs", metavar="FILE", help="write the stack outputs as JSON (feed to --stack-outputs)")
+    parser.add_argument("--stack-outputs", metavar="FILE",
+                        help='JSON {"<org>/<project>/<stack>": {outputs}} for StackReferences, instead of running them')
+    parser.add_argument("--policy", action="store_true", help="run the CrossGuard pack offline over the graph")
+    parser.add_argument("--policy-config", metavar="FILE", help="policy pack config JSON")
+    parser.add_argument("--quiet", action="store_true", help="print only counts and outputs")
+    parser.add_argument("--diagram", metavar="DIR",
+                        help="write <stack>.dot and .mmd (+ .svg/.png with graphviz) to DIR")
+    parser.add_argument("--cost", nargs="?", const="", metavar="USAGE_FILE",
+                        help="price the graph (offline/cost/); optional usage profile {resource|'*': {price id: qty}}")
+    return parser.parse_args(argv)
 
+
+class PreviewExit(Exception):
+    """Stops the preview with an exit code, after its one line on stderr."""
+
+    def __init__(self, code: int, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def _run(args: argparse.Namespace) -> tuple[StackRun, Optional[dict[str, Any]]]:
+    """The offline run the arguments ask for, and the referenced stacks' outputs given with it."""
     known = None
     if args.stack_outputs:
         try:
             known = json.loads(Path(args.stack_outputs).read_text())
         except (OSError, json.JSONDecodeError) as exc:
-            print(f"--stack-outputs {args.stack_outputs}: {exc}", file=sys.stderr)
-            return 2
+            raise PreviewExit(2, f"--stack-outputs {args.stack_outputs}: {exc}") from None
     stack, config_path = args.stack, None
     if args.stack.endswith((".yaml", ".yml")):
         config_path = Path(args.stack)
-        stack = config_path.name.removeprefix("Pulumi.").rsplit(".", 1)[0]
+        stack = stack_name(config_path)
     try:
         run = run_stack(stack, config_path=config_path, stack_outputs=known)
     except Exception as exc:  # noqa: BLE001 - the preview prints one line, never a traceback
         if os.environ.get("DDP_TRACEBACK"):
             traceback.print_exc()
         first = (str(exc).strip().splitlines() or [""])[0]
-        print(f"error: Pulumi.{stack}.yaml: the program failed ({type(exc).__name__}: {first}); this is a bug "
-              "in the platform, not in the stack file: please report it", file=sys.stderr)
-        return 3
+        raise PreviewExit(3, f"error: Pulumi.{stack}.yaml: the program failed ({type(exc).__name__}: {first}); "
+                             "this is a bug in the platform, not in the stack file: please report it") from None
     if not run.ok:
-        print(f"error: {' '.join(str(run.error).split())}", file=sys.stderr)
-        return 2
-    if args.quiet:
-        print(render_counts(run))
-        print(json.dumps(run.outputs, indent=2, sort_keys=True))
-    else:
-        print(render(run))
-    cost_report = None
-    if args.cost is not None:
-        from offline.cost import build_report, load_usage, render as render_cost
-        try:
-            usage = load_usage(args.cost) if args.cost else None
-        except (OSError, ValueError) as exc:
-            print(f"--cost {args.cost}: {exc}", file=sys.stderr)
-            return 2
-        cost_report = build_report(run, usage=usage, usage_name=args.cost or None, stack_outputs=known)
-        print("\n" + render_cost(cost_report))
+        raise PreviewExit(2, f"error: {' '.join(str(run.error).split())}")
+    return run, known
+
+
+def _cost_report(run: StackRun, usage_file: str, known: Optional[dict[str, Any]]):
+    from offline.cost import build_report, load_usage, render as render_cost
+
+    try:
+        usage = load_usage(usage_file) if usage_file else None
+    except (OSError, ValueError) as exc:
+        raise PreviewExit(2, f"--cost {usage_file}: {exc}") from None
+    report = build_report(run, usage=usage, usage_name=usage_file or None, stack_outputs=known)
+    print("\n" + render_cost(report))
+    return report
+
+
+def _write_files(run: StackRun, args: argparse.Namespace, cost_report) -> None:
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         doc = graph_json(run)
@@ -210,11 +225,26 @@ def main(argv: Optional[list[str]] = None) -> int:
         Path(args.json).write_text(json.dumps(doc, indent=2, sort_keys=True))
     if args.outputs:
         Path(args.outputs).parent.mkdir(parents=True, exist_ok=True)
-        from offline.runner import fully_qualified
         Path(args.outputs).write_text(json.dumps({fully_qualified(run.stack): run.outputs}, indent=2, sort_keys=True))
     if args.diagram:
         from offline.diagram import write as write_diagram
-        print("\nDiagram: " + ", ".join(str(p) for p in write_diagram(run, args.diagram)))
+        print("\nDiagram: " + ", ".join(str(path) for path in write_diagram(run, args.diagram)))
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = _arguments(argv)
+    try:
+        run, known = _run(args)
+        if args.quiet:
+            print(render_counts(run))
+            print(json.dumps(run.outputs, indent=2, sort_keys=True))
+        else:
+            print(render(run))
+        cost_report = _cost_report(run, args.cost, known) if args.cost is not None else None
+    except PreviewExit as stop:
+        print(str(stop), file=sys.stderr)
+        return stop.code
+    _write_files(run, args, cost_report)
     if args.policy:
         text, mandatory = _policy_report(run, args.policy_config)
         print("\nPolicy report (ddp-org-blueprint):")
