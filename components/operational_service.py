@@ -3,8 +3,11 @@
 Two runtimes share one contract (an `endpoint`, a least-privilege role to ITS data product's
 table, DAX and event bus, and KMS-encrypted logs):
 
-- fargate (default): container on ECS Fargate in the three private subnets behind an internet-facing
-  ALB in the public subnets, with target-tracking autoscaling;
+- fargate (default): container on ECS Fargate in the three private subnets behind an ALB, with
+  target-tracking autoscaling. The ALB is internal (private subnets, private CIDRs only) unless the
+  settings give `public`; a public ALB logs callers in (OIDC or Cognito) before any forward and
+  sits behind a WAF web ACL, and the service checks the ALB's signature on every request
+  (functions/ods_api/alb_auth.py), so nothing reaches it around the ALB (see docs/service-edge.md);
 - lambda: the `functions/ods_api` code on Lambda (arm64) in the private subnets, triggered by an
   API Gateway HTTP API (trigger http, default) or by an EventBridge rule on the product's bus
   (trigger events).
@@ -31,11 +34,12 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
-from components import blueprint, iam, naming, svc_names, svc_policies
-from components.context import NetworkRefs, ServedStore, StackContext
-from components.kms import customer_key
-from components.lambda_layers import DAX_CLIENT_PACKAGES, LayerSourceMissing, python_layer_archive
-from components.storage import abort_incomplete_uploads_rule, secure_bucket
+from components.foundation import blueprint, iam, naming
+from components import svc_names, svc_policies
+from components.foundation.context import NetworkRefs, ServedStore, StackContext
+from components.foundation.kms import customer_key
+from components.foundation.lambda_layers import DAX_CLIENT_PACKAGES, LayerSourceMissing, python_layer_archive
+from components.foundation.bucket import abort_incomplete_uploads_rule, secure_bucket
 from stackconfig.model import ServiceSettings
 
 FUNCTION_SOURCE = Path(__file__).resolve().parent.parent / "functions" / "ods_api"
@@ -55,6 +59,22 @@ SCALE_OUT_COOLDOWN_SECONDS = 60
 API_THROTTLE_RATE = 100.0  # steady requests/second on the HTTP API stage
 API_THROTTLE_BURST = 200
 ALB_LOG_EXPIRY_DAYS = 90
+# WAF: the AWS managed rule groups every public service gets (name -> WAF rule priority), and the
+# rate limit's window. The common set's body-size rule only counts: WAF sees the first 8 KB of an
+# ALB request body, while ods_api takes items up to 200 KB (and caps bodies itself).
+WAF_MANAGED_RULE_GROUPS = {
+    "AWSManagedRulesAmazonIpReputationList": 10,
+    "AWSManagedRulesCommonRuleSet": 30,
+    "AWSManagedRulesKnownBadInputsRuleSet": 40,
+}
+WAF_RATE_RULE_PRIORITY = 20
+WAF_RATE_WINDOW_SECONDS = 300
+WAF_COUNTED_RULES = {"AWSManagedRulesCommonRuleSet": ("SizeRestrictions_BODY",)}
+# WAF logs keep what WAF blocked or counted; callers' session cookies and tokens are redacted.
+WAF_LOGGED_ACTIONS = ("BLOCK", "COUNT")
+WAF_REDACTED_HEADERS = ("authorization", "cookie")
+# The ods_api environment variable that turns on its check of the ALB's signature.
+ALB_SIGNER_ENV = "ALB_ARN"
 ACCESS_LOG_CLASSIFICATION = "confidential"
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # SQS maximum: time to inspect and redrive
 EVENT_MAX_AGE_SECONDS = 3600
@@ -80,7 +100,8 @@ class OperationalServiceArgs:
 
     service: the validated service settings (runtime, sizes, counts, trigger, authorizer).
     stack: business unit, environment, account, region; prod turns on ALB deletion protection.
-    network: the VPC; tasks/functions go to `private_subnet_ids`, the ALB to `public_subnet_ids`.
+    network: the VPC; tasks/functions go to `private_subnet_ids`; the ALB too when internal (the
+        default), to `public_subnet_ids` when the settings make it public.
     store: the served data product's ODS, key, bus and (optional) DAX; DAX is used when
         `store.dax_cluster_arn` is set, and then tasks/functions join `client_security_group_id`.
     pilot_light: default False; True deploys the service at zero (see the module docstring).
@@ -117,11 +138,18 @@ class OperationalService(pulumi.ComponentResource):
     read-only root filesystem with a task-storage /tmp, no privileges, all Linux capabilities
     dropped, awslogs, container health check), execution role (logs; ECR pull only for a
     private-ECR image), ECS service in the three private subnets (no public IP, circuit breaker
-    with rollback, no ECS Exec, tags propagated), autoscaling on CPU and requests per target,
-    internet-facing ALB (drops invalid headers, access logs to an SSE-S3 bucket, deletion
-    protection in prod), HTTPS listener with `blueprint.ALB_TLS_POLICY`, HTTP listener that only
-    redirects to HTTPS, and security groups: ALB in on 443/80 from `allowed_cidrs` only and out
-    only to the tasks; tasks in only from the ALB, out only on 443. With `build_image`: an ECR
+    with rollback, no ECS Exec, tags propagated), autoscaling on CPU and requests per target, an
+    ALB (drops invalid headers, access logs to an SSE-S3 bucket, deletion protection in prod),
+    HTTPS listener with `blueprint.ALB_TLS_POLICY`, HTTP listener that only redirects to HTTPS,
+    and security groups: ALB in on 443/80 from `allowed_cidrs` only (internal default: the VPC's
+    CIDR) and out only to the tasks; tasks in only from the ALB, out only on 443.
+    Edge: internal ALB in the private subnets by default. With `public`: internet-facing in the
+    public subnets; the HTTPS listener's default actions are the login (authenticate-oidc with
+    the client secret read from the named secret config key, or authenticate-cognito) at order 1
+    and the forward at order 2; a REGIONAL WAF web ACL (WAF_MANAGED_RULE_GROUPS + a per-IP rate
+    limit, metrics and sampled requests on) associated with the ALB, logging blocked/counted
+    requests to a KMS-encrypted `aws-waf-logs-` log group; and the tasks get ALB_ARN, so ods_api
+    refuses any request without the ALB's signed x-amzn-oidc-data header. With `build_image`: an ECR
     repository (immutable tags, scan on push, KMS, lifecycle) and the image tagged with the
     content hash of `functions/ods_api` (`python -m components.svc_names` prints it for CI).
 
@@ -152,9 +180,10 @@ class OperationalService(pulumi.ComponentResource):
         self.cluster_name = self.service_name = self.function_name = None
 
         log_prefix = svc_names.log_group_prefix(st.prefix, s.name)
-        key_statements = [
-            iam.key_for_logs(st.region, st.partition, [st.arn("logs", f"log-group:{log_prefix}*")]),
-        ]
+        log_groups = [st.arn("logs", f"log-group:{log_prefix}*")]
+        if s.public is not None:
+            log_groups.append(st.arn("logs", f"log-group:{svc_names.waf_log_group_name(st.prefix, s.name)}"))
+        key_statements = [iam.key_for_logs(st.region, st.partition, log_groups)]
         if s.runtime == "lambda" and s.trigger == "events":
             # The rule's dead letters go to a queue encrypted with this key; the queue policy
             # names the rule.
@@ -241,15 +270,21 @@ class OperationalService(pulumi.ComponentResource):
             f"{name}-task-sg", description=f"{st.prefix} {s.name} tasks", vpc_id=net.vpc_id,
             tags={**self._tags, "Name": f"{st.prefix}-{s.name}-tasks"}, opts=child,
         )
-        for cidr in s.allowed_cidrs:
-            source = {"cidr_ipv6": cidr} if ":" in cidr else {"cidr_ipv4": cidr}
+        internal = s.public is None
+        sources: dict[str, tuple[str, pulumi.Input[str], str]]  # key -> (SG rule field, CIDR, described as)
+        if s.allowed_cidrs:
+            sources = {svc_names.cidr_key(c): ("cidr_ipv6" if ":" in c else "cidr_ipv4", c, c) for c in s.allowed_cidrs}
+        else:  # internal default (settings refuse a public service without CIDRs): the VPC itself
+            vpc = aws.ec2.get_vpc_output(id=net.vpc_id, opts=pulumi.InvokeOutputOptions(parent=self))
+            sources = {"vpc": ("cidr_ipv4", vpc.cidr_block, "the VPC")}
+        for key, (field, cidr, described) in sources.items():
             for listener_port, proto in ((443, "https"), (80, "http")):
                 aws.vpc.SecurityGroupIngressRule(
-                    f"{name}-alb-in-{proto}-{svc_names.cidr_key(cidr)}",
+                    f"{name}-alb-in-{proto}-{key}",
                     security_group_id=self.alb_security_group.id, ip_protocol="tcp",
                     from_port=listener_port, to_port=listener_port,
-                    description=f"{proto.upper()} from {cidr}" + (" (redirected to HTTPS)" if proto == "http" else ""),
-                    opts=child, **source,
+                    description=f"{proto.upper()} from {described}" + (" (redirected to HTTPS)" if proto == "http" else ""),
+                    opts=child, **{field: cidr},
                 )
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-alb-out-tasks", security_group_id=self.alb_security_group.id, ip_protocol="tcp",
@@ -294,10 +329,10 @@ class OperationalService(pulumi.ComponentResource):
         self.load_balancer = aws.lb.LoadBalancer(
             f"{name}-alb",
             name=naming.physical_name("alb", bu, env, s.name),
-            internal=False,
+            internal=internal,
             load_balancer_type="application",
             security_groups=[self.alb_security_group.id],
-            subnets=net.public_subnet_ids,
+            subnets=net.private_subnet_ids if internal else net.public_subnet_ids,
             drop_invalid_header_fields=True,
             enable_deletion_protection=st.environment == "prod",
             access_logs=aws.lb.LoadBalancerAccessLogsArgs(bucket=bucket.bucket, prefix=s.name, enabled=True),
@@ -324,9 +359,12 @@ class OperationalService(pulumi.ComponentResource):
             f"{name}-https",
             load_balancer_arn=self.load_balancer.arn, port=443, protocol="HTTPS",
             certificate_arn=s.certificate_arn, ssl_policy=blueprint.ALB_TLS_POLICY,
-            default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=self.target_group.arn)],
+            default_actions=self._listener_actions(args),
             tags=self._tags, opts=child,
         )
+        self.web_acl: Optional[aws.wafv2.WebAcl] = None
+        if s.public is not None:
+            self._waf(name, args, child)
         aws.lb.Listener(
             f"{name}-http-redirect",
             load_balancer_arn=self.load_balancer.arn, port=80, protocol="HTTP",
@@ -415,6 +453,8 @@ class OperationalService(pulumi.ComponentResource):
             tags=self._tags, opts=child,
         )
         environment = {**self._environment(args), "PORT": str(port)}
+        if not internal:  # ods_api refuses requests that do not come through (and were logged in by) this ALB
+            environment[ALB_SIGNER_ENV] = self.load_balancer.arn
         container = {
             "name": CONTAINER_NAME,
             "image": image,
@@ -524,6 +564,106 @@ class OperationalService(pulumi.ComponentResource):
             )
 
         self.endpoint = pulumi.Output.concat("https://", self.load_balancer.dns_name)
+
+    def _listener_actions(self, args: OperationalServiceArgs) -> list[aws.lb.ListenerDefaultActionArgs]:
+        """Internal: forward. Public: log the caller in (order 1), then forward (order 2)."""
+        s = args.service
+        forward = aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=self.target_group.arn)
+        if s.public is None:
+            return [forward]
+        login = s.public.login
+        common = dict(scope=login.scope, session_timeout=login.session_timeout_seconds,
+                      on_unauthenticated_request=login.on_unauthenticated_request)
+        if s.public.oidc is not None:
+            oidc = s.public.oidc
+            action = aws.lb.ListenerDefaultActionArgs(
+                type="authenticate-oidc", order=1,
+                authenticate_oidc=aws.lb.ListenerDefaultActionAuthenticateOidcArgs(
+                    issuer=oidc.issuer, authorization_endpoint=oidc.authorization_endpoint,
+                    token_endpoint=oidc.token_endpoint, user_info_endpoint=oidc.user_info_endpoint,
+                    client_id=oidc.client_id, client_secret=_client_secret(s.name, oidc.client_secret), **common))
+        else:
+            cognito = s.public.cognito
+            assert cognito is not None  # settings: exactly one login
+            action = aws.lb.ListenerDefaultActionArgs(
+                type="authenticate-cognito", order=1,
+                authenticate_cognito=aws.lb.ListenerDefaultActionAuthenticateCognitoArgs(
+                    user_pool_arn=cognito.user_pool_arn, user_pool_client_id=cognito.client_id,
+                    user_pool_domain=cognito.domain, **common))
+        return [action, aws.lb.ListenerDefaultActionArgs(type="forward", order=2,
+                                                         target_group_arn=self.target_group.arn)]
+
+    def _waf(self, name: str, args: OperationalServiceArgs, child: pulumi.ResourceOptions) -> None:
+        """A REGIONAL web ACL in front of the public ALB, its association and its logs."""
+        s, st = args.service, args.stack
+        assert s.public is not None
+
+        def visibility(metric: str, cls: type = aws.wafv2.WebAclRuleVisibilityConfigArgs):
+            return cls(cloudwatch_metrics_enabled=True, sampled_requests_enabled=True,
+                       metric_name=svc_names.waf_metric_name(st.prefix, s.name, metric))
+
+        rules = [
+            aws.wafv2.WebAclRuleArgs(
+                name=group, priority=priority,
+                override_action=aws.wafv2.WebAclRuleOverrideActionArgs(none=aws.wafv2.WebAclRuleOverrideActionNoneArgs()),
+                statement=aws.wafv2.WebAclRuleStatementArgs(
+                    managed_rule_group_statement=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs(
+                        vendor_name="AWS", name=group,
+                        rule_action_overrides=[
+                            aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideArgs(
+                                name=rule, action_to_use=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseArgs(
+                                    count=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseCountArgs()))
+                            for rule in WAF_COUNTED_RULES.get(group, ())] or None)),
+                visibility_config=visibility(group))
+            for group, priority in WAF_MANAGED_RULE_GROUPS.items()
+        ]
+        rules.append(aws.wafv2.WebAclRuleArgs(
+            name="rate-limit-per-ip", priority=WAF_RATE_RULE_PRIORITY,
+            action=aws.wafv2.WebAclRuleActionArgs(block=aws.wafv2.WebAclRuleActionBlockArgs()),
+            statement=aws.wafv2.WebAclRuleStatementArgs(
+                rate_based_statement=aws.wafv2.WebAclRuleStatementRateBasedStatementArgs(
+                    aggregate_key_type="IP", limit=s.public.rate_limit, evaluation_window_sec=WAF_RATE_WINDOW_SECONDS)),
+            visibility_config=visibility("rate-limit-per-ip")))
+        rules.sort(key=lambda r: r.priority)
+        self.web_acl = aws.wafv2.WebAcl(
+            f"{name}-waf",
+            name=svc_names.waf_acl_name(st.prefix, s.name),
+            description=f"{st.prefix} {s.name}: in front of its public load balancer",
+            scope="REGIONAL",
+            default_action=aws.wafv2.WebAclDefaultActionArgs(allow=aws.wafv2.WebAclDefaultActionAllowArgs()),
+            rules=rules,
+            visibility_config=visibility("acl", aws.wafv2.WebAclVisibilityConfigArgs),
+            tags=self._tags,
+            opts=child,
+        )
+        aws.wafv2.WebAclAssociation(
+            f"{name}-waf-alb", resource_arn=self.load_balancer.arn, web_acl_arn=self.web_acl.arn, opts=child)
+        self.waf_log_group = aws.cloudwatch.LogGroup(
+            f"{name}-waf-logs",
+            name=svc_names.waf_log_group_name(st.prefix, s.name),
+            retention_in_days=blueprint.LOG_RETENTION_DAYS,
+            kms_key_id=self.key.arn,
+            tags=self._tags,
+            opts=child,
+        )
+        # WAF adds the log delivery's resource policy to the log group when logging is turned on
+        # (WAF developer guide, "Sending web ACL traffic logs to a CloudWatch Logs log group").
+        aws.wafv2.WebAclLoggingConfiguration(
+            f"{name}-waf-logging",
+            resource_arn=self.web_acl.arn,
+            log_destination_configs=[self.waf_log_group.arn],
+            redacted_fields=[aws.wafv2.WebAclLoggingConfigurationRedactedFieldArgs(
+                single_header=aws.wafv2.WebAclLoggingConfigurationRedactedFieldSingleHeaderArgs(name=header))
+                for header in WAF_REDACTED_HEADERS],
+            logging_filter=aws.wafv2.WebAclLoggingConfigurationLoggingFilterArgs(
+                default_behavior="DROP",
+                filters=[aws.wafv2.WebAclLoggingConfigurationLoggingFilterFilterArgs(
+                    behavior="KEEP", requirement="MEETS_ANY",
+                    conditions=[aws.wafv2.WebAclLoggingConfigurationLoggingFilterFilterConditionArgs(
+                        action_condition=aws.wafv2.WebAclLoggingConfigurationLoggingFilterFilterConditionActionConditionArgs(
+                            action=action)) for action in WAF_LOGGED_ACTIONS])]),
+            opts=child,
+        )
 
     # --- lambda ---------------------------------------------------------------------------
 
@@ -706,6 +846,19 @@ def certificate_region_problem(certificate_arn: str, region: str) -> Optional[st
         return None
     return (f"certificate {certificate_arn} is in {cert_region} but the load balancer is in {region}; "
             f"ACM certificates are regional, so `pulumi up` will fail until a certificate of {region} is configured")
+
+
+def _client_secret(service: str, config_key: str) -> pulumi.Output[str]:
+    """The OIDC client secret from this stack's secret config (`pulumi config set --secret`), as
+    a Pulumi secret: encrypted in the state, never printed. The primary's settings only name the
+    key, so a dr stack running the same service reads the same key from its own config."""
+    value = pulumi.Config().get_secret(config_key)
+    if value is None:
+        raise pulumi.RunError(
+            f"Pulumi.{pulumi.get_stack()}.yaml: {pulumi.get_project()}:{config_key}: required: service {service} "
+            f"logs callers in with OIDC and reads its client secret from this key; run `pulumi config set --secret "
+            f"{config_key} <the IdP client secret>`")
+    return value
 
 
 def _flag(value: bool) -> str:

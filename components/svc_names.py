@@ -1,6 +1,6 @@
 """Physical names of an operational service's resources (pure; no Pulumi imports).
 
-Most names come from `components.naming`; the few services it has no rule for (ECR repositories,
+Most names come from `components.foundation.naming`; the few services it has no rule for (ECR repositories,
 EventBridge rules) get their rule here, with the same contract: a name that breaks an AWS limit
 raises `naming.NameLimitError` naming the limit, never a truncated surprise.
 """
@@ -12,7 +12,7 @@ import ipaddress
 import re
 from pathlib import Path
 
-from components import naming
+from components.foundation import naming
 
 # ECR: 2-256, lowercase, path segments separated by '/', each [a-z0-9]+ joined by . _ -
 _ECR_RE = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
@@ -44,6 +44,26 @@ def log_group_name(prefix: str, service: str, purpose: str) -> str:
 
 def log_group_prefix(prefix: str, service: str) -> str:
     return f"/ddp/{prefix}/services/{service}/"
+
+
+# WAFv2 web ACL names and CloudWatch metric names: 1-128 of [A-Za-z0-9_-].
+_WAF_RE = re.compile(r"[\w-]{1,128}")
+_LOG_GROUP_RE = re.compile(r"[a-zA-Z0-9_./#-]{1,512}")
+# WAF logs only go to CloudWatch log groups whose name starts with this (WAF developer guide).
+WAF_LOG_GROUP_PREFIX = "aws-waf-logs-"
+
+
+def waf_acl_name(prefix: str, service: str) -> str:
+    return _check("web ACL", f"{prefix}-{service}", _WAF_RE, 128)
+
+
+def waf_metric_name(prefix: str, service: str, rule: str) -> str:
+    return _check("WAF metric", f"{prefix}-{service}-{rule}", _WAF_RE, 128)
+
+
+def waf_log_group_name(prefix: str, service: str) -> str:
+    """`aws-waf-logs-<bu>-<env>-<service>`: WAF refuses any other log group prefix."""
+    return _check("log group", f"{WAF_LOG_GROUP_PREFIX}{prefix}-{service}", _LOG_GROUP_RE, 512)
 
 
 def cidr_key(cidr: str) -> str:

@@ -20,8 +20,9 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from sdk_names import assert_absent
-from components import blueprint, naming, svc_names, svc_policies
-from components.context import NetworkRefs, ServedStore, StackContext
+from components.foundation import blueprint, naming
+from components import svc_names, svc_policies
+from components.foundation.context import NetworkRefs, ServedStore, StackContext
 from components.operational_service import (API_ACCESS_LOG_FORMAT, FUNCTION_SOURCE, OperationalService,
                                             OperationalServiceArgs, certificate_region_problem)
 from offline.mocks import PlatformMocks, Record, RecordingMonitor
@@ -59,21 +60,69 @@ T_IN = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 T_OUT = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 T_SG = "aws:ec2/securityGroup:SecurityGroup"
 T_ROUTE = "aws:apigatewayv2/route:Route"
+T_LOGS = "aws:cloudwatch/logGroup:LogGroup"
+T_LB = "aws:lb/loadBalancer:LoadBalancer"
+T_LISTENER = "aws:lb/listener:Listener"
+T_ACL = "aws:wafv2/webAcl:WebAcl"
+T_ACL_ALB = "aws:wafv2/webAclAssociation:WebAclAssociation"
+T_ACL_LOGS = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
+
+
+OIDC = {"issuer": "https://login.example.com", "authorizationEndpoint": "https://login.example.com/oauth2/v1/authorize",
+        "tokenEndpoint": "https://login.example.com/oauth2/v1/token",
+        "userInfoEndpoint": "https://login.example.com/oauth2/v1/userinfo",
+        "clientId": "orders-api", "clientSecret": "ordersApiOidcClientSecret"}
+POOL_ARN = f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{REGION}_AbCdEf123"
+COGNITO = {"userPoolArn": POOL_ARN, "clientId": "4example5client6id", "domain": "retail-auth"}
+# What the test program's stack config holds for the secret key the OIDC settings name.
+SECRET_CONFIG = {"ddp-test:ordersApiOidcClientSecret": "the-idp-client-secret"}
 
 
 def fargate(**overrides: Any) -> ServiceSettings:
+    """A public (OIDC) Fargate service unless overridden (public=None: internal)."""
     base = dict(name="orders-api", runtime="fargate", dataProduct="orders",
                 image="public.ecr.aws/docker/library/python:3.12-slim", cpu=512, memory=1024,
                 desiredCount=3, minCount=2, maxCount=6, certificateArn=CERT,
-                allowedCidrs=["203.0.113.0/24", "198.51.100.0/24"])
+                public={"oidc": OIDC}, allowedCidrs=["203.0.113.0/24", "198.51.100.0/24"])
     base.update(overrides)
     return ServiceSettings.model_validate({k: v for k, v in base.items() if v is not None})
+
+
+def internal(**overrides: Any) -> ServiceSettings:
+    return fargate(**{"public": None, "allowedCidrs": None, **overrides})
 
 
 def function(**overrides: Any) -> ServiceSettings:
     base = dict(name="order-events", runtime="lambda", dataProduct="orders")
     base.update(overrides)
     return ServiceSettings.model_validate(base)
+
+
+VPC_CIDR = "10.10.0.0/16"
+
+
+class EdgeMocks(PlatformMocks):
+    """The platform mocks plus the WAFv2 web ACL's computed attributes, which the shared mocks do
+    not build yet (terraform-provider-aws internal/service/wafv2/web_acl.go: id = the ACL's UUID,
+    arn = arn:<partition>:wafv2:<region>:<account>:regional/webacl/<name>/<id>, lock_token,
+    capacity)."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        if args.typ != T_ACL:
+            return super().new_resource(args)
+        inputs = dict(args.inputs)
+        acl_id = "a1b2c3d4-5678-90ab-cdef-" + format(abs(hash(args.name)) % 16**12, "012x")
+        arn = self.arn("wafv2", f"regional/webacl/{inputs['name']}/{acl_id}")
+        return acl_id, {**inputs, "arn": arn, "lockToken": "0f0e0d0c-0b0a-0908-0706-050403020100", "capacity": 1000}
+
+
+def unsecret(value: Any) -> Any:
+    """A recorded secret's value (the engine's secret wrapper), asserting that it is one."""
+    assert isinstance(value, dict) and value.get(SECRET_SIG) == SECRET_MARK, f"not a secret: {value!r}"[:200]
+    return value["value"]
+
+
+SECRET_SIG, SECRET_MARK = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
 
 
 @dataclass
@@ -106,16 +155,18 @@ OUTPUT_NAMES = ("endpoint", "cluster_name", "service_name", "function_name", "lo
 
 
 def build(service: ServiceSettings, *, store: ServedStore = STORE, stack: StackContext = DEV,
-          pilot_light: bool = False) -> Built:
+          pilot_light: bool = False, config: Optional[dict[str, str]] = None) -> Built:
     """Run one OperationalService (with its own explicit provider) under the recording mocks."""
-    mocks = PlatformMocks(account_id=stack.account_id, region=stack.region, partition=stack.partition)
+    mocks = EdgeMocks(account_id=stack.account_id, region=stack.region, partition=stack.partition)
+    mocks.vpc_cidrs[str(NET.vpc_id)] = VPC_CIDR  # what getVpc reports for the hand-made VPC
     monitor = RecordingMonitor(mocks)
     rt_settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project="ddp-test", stack=stack.environment, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(dict(SECRET_CONFIG if config is None else config))
     holder: dict[str, OperationalService] = {}
 
     def program() -> None:
-        provider = aws.Provider(  # like components.account: pinned account, mandatory org tags
+        provider = aws.Provider(  # like components.foundation.account: pinned account, mandatory org tags
             "test-provider", region=stack.region, allowed_account_ids=[stack.account_id],
             default_tags=aws.ProviderDefaultTagsArgs(tags=ORG_TAGS))
         holder["svc"] = OperationalService(
@@ -153,8 +204,9 @@ def fn() -> Built:
 
 def test_fargate_children(svc: Built):
     assert svc.counts() == {
-        "aws:kms/key:Key": 1, "aws:kms/alias:Alias": 1, "aws:cloudwatch/logGroup:LogGroup": 1,
+        "aws:kms/key:Key": 1, "aws:kms/alias:Alias": 1, "aws:cloudwatch/logGroup:LogGroup": 2,  # app + WAF
         T_SG: 2, T_IN: 2 * 2 + 1, T_OUT: 2,
+        T_ACL: 1, T_ACL_ALB: 1, T_ACL_LOGS: 1,
         "aws:s3/bucket:Bucket": 1, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
         "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1, "aws:s3/bucketVersioning:BucketVersioning": 1,
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 1,
@@ -184,12 +236,14 @@ def test_container_definition_is_hardened(svc: Built):
     assert c["image"] == "public.ecr.aws/docker/library/python:3.12-slim"
     assert c["portMappings"] == [{"containerPort": 8080, "hostPort": 8080, "protocol": "tcp", "name": "http",
                                   "appProtocol": "http"}]
-    log_group = svc.one("aws:cloudwatch/logGroup:LogGroup")
+    log_group = svc.one(T_LOGS, "orders-api-logs")
     assert c["logConfiguration"]["logDriver"] == "awslogs"
     assert c["logConfiguration"]["options"]["awslogs-group"] == log_group.outputs["name"] \
         == "/ddp/retail-dev/services/orders-api/app"
     assert c["logConfiguration"]["options"]["awslogs-region"] == REGION
     assert c["environment"] == [
+        # public: ods_api refuses every request this load balancer did not sign
+        {"name": "ALB_ARN", "value": svc.one(T_LB).outputs["arn"]},
         {"name": "DAX_ENDPOINT", "value": DAX_ENDPOINT},
         {"name": "EVENT_BUS_NAME", "value": "retail-dev-orders"},
         {"name": "EVENT_SOURCE", "value": "retail.orders-api"},
@@ -208,7 +262,7 @@ def test_container_definition_is_hardened(svc: Built):
 
 def test_log_group_encrypted_with_service_key(svc: Built):
     key = svc.one("aws:kms/key:Key")
-    log_group = svc.one("aws:cloudwatch/logGroup:LogGroup")
+    log_group = svc.one(T_LOGS, "orders-api-logs")
     assert log_group.inputs["kmsKeyId"] == key.outputs["arn"]
     assert log_group.inputs["retentionInDays"] == blueprint.LOG_RETENTION_DAYS
     assert key.inputs["enableKeyRotation"] is True
@@ -217,7 +271,8 @@ def test_log_group_encrypted_with_service_key(svc: Built):
     assert logs["Principal"] == {"Service": f"logs.{REGION}.amazonaws.com"}
     # CloudWatch Logs documents only the encryption context for this use (no aws:SourceAccount).
     assert logs["Condition"] == {"ArnLike": {
-        "kms:EncryptionContext:aws:logs:arn": [f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/ddp/retail-dev/services/orders-api/*"]}}
+        "kms:EncryptionContext:aws:logs:arn": [f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/ddp/retail-dev/services/orders-api/*",
+                                               f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:aws-waf-logs-retail-dev-orders-api"]}}
     assert [s["Sid"] for s in policy["Statement"]] == ["AccountAdministers", "CloudWatchLogs"]
 
 
@@ -315,7 +370,10 @@ def test_listeners_tls_and_redirect(svc: Built):
     assert https["sslPolicy"] == blueprint.ALB_TLS_POLICY == "ELBSecurityPolicy-TLS13-1-2-2021-06"
     assert https["certificateArn"] == CERT
     assert https["loadBalancerArn"] == lb_arn
-    assert https["defaultActions"] == [{"type": "forward", "targetGroupArn": tg_arn}]
+    # public: the login first, then the forward (exact inputs in test_public_oidc_listener_logs_in_first)
+    actions = unsecret(https["defaultActions"])
+    assert [(a["type"], a["order"]) for a in actions] == [("authenticate-oidc", 1), ("forward", 2)]
+    assert actions[1]["targetGroupArn"] == tg_arn
     http = listeners["orders-api-http-redirect"]
     assert (http["port"], http["protocol"]) == (80, "HTTP")
     assert http["defaultActions"] == [{"type": "redirect", "redirect": {
@@ -401,7 +459,7 @@ def test_task_role_policy_exact(svc: Built):
 
 
 def test_execution_role_policy_public_image(svc: Built):
-    log_arn = svc.one("aws:cloudwatch/logGroup:LogGroup").outputs["arn"]
+    log_arn = svc.one(T_LOGS, "orders-api-logs").outputs["arn"]
     assert svc.policy("orders-api-execution-policy")["Statement"] == [
         {"Effect": "Allow", "Sid": "ContainerLogs", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": [log_arn, f"{log_arn}:log-stream:*"]}]
@@ -464,7 +522,8 @@ def test_fargate_without_dax():
     assert service.inputs["networkConfiguration"]["securityGroups"] == [built.one(T_SG, "orders-api-task-sg").id]
     [c] = json.loads(built.one(T_TASK).inputs["containerDefinitions"])
     names = [e["name"] for e in c["environment"]]
-    assert names == ["EVENT_BUS_NAME", "EVENT_SOURCE", "PARTITION_KEY", "PARTITION_KEY_TYPE", "PORT", "TABLE_NAME"]
+    assert names == ["ALB_ARN", "EVENT_BUS_NAME", "EVENT_SOURCE", "PARTITION_KEY", "PARTITION_KEY_TYPE", "PORT",
+                     "TABLE_NAME"]
     sids = [s["Sid"] for s in built.policy("orders-api-task-policy")["Statement"]]
     assert sids == ["OdsItems", "OdsIndexes", "PublishEvents", "StoreKey"]
 
@@ -739,6 +798,141 @@ def test_ecr_repository_arn(image, arn):
     assert svc_policies.ecr_repository_arn(image, "aws") == arn
 
 
+# --- the edge: internal by default, public only behind a login and a WAF ---------------------
+
+def _alb_ingress(built: Built) -> list[dict]:
+    return _rules(built, T_IN, "orders-api-alb-sg")
+
+
+def test_internal_by_default_reachable_from_the_vpc_only():
+    built = build(internal())
+    lb = built.one(T_LB).inputs
+    assert lb["internal"] is True
+    assert lb["subnets"] == PRIVATE  # no public subnet anywhere in the service
+    assert not any(s in json.dumps(r.inputs) for r in built.records for s in PUBLIC)
+    assert _alb_ingress(built) == [
+        {"ipProtocol": "tcp", "fromPort": port, "toPort": port, "cidrIpv4": VPC_CIDR} for port in (443, 80)]
+    assert {r.name for r in built.of(T_IN)} == {"orders-api-alb-in-https-vpc", "orders-api-alb-in-http-vpc",
+                                                "orders-api-task-in-alb"}
+    assert "0.0.0.0/0" not in json.dumps([r.inputs for r in built.of(T_IN)])
+    https = built.one(T_LISTENER, "orders-api-https").inputs
+    assert https["defaultActions"] == [{"type": "forward", "targetGroupArn": built.one("aws:lb/targetGroup:TargetGroup").id}]
+    assert built.of(T_ACL) == built.of(T_ACL_ALB) == built.of(T_ACL_LOGS) == []
+    assert [r.name for r in built.of(T_LOGS)] == ["orders-api-logs"]
+    [c] = json.loads(built.one(T_TASK).inputs["containerDefinitions"])
+    assert "ALB_ARN" not in {e["name"] for e in c["environment"]}
+    assert built.outputs["endpoint"].startswith("https://internal-")
+
+
+def test_internal_with_given_private_cidrs():
+    built = build(internal(allowedCidrs=["10.20.0.0/16", "fd00:1::/64"]))
+    canonical = lambda rules: sorted(json.dumps(r, sort_keys=True) for r in rules)  # noqa: E731
+    assert canonical(_alb_ingress(built)) == canonical(
+        [{"ipProtocol": "tcp", "fromPort": p, "toPort": p, "cidrIpv4": "10.20.0.0/16"} for p in (443.0, 80.0)]
+        + [{"ipProtocol": "tcp", "fromPort": p, "toPort": p, "cidrIpv6": "fd00:1::/64"} for p in (443.0, 80.0)])
+    assert built.one(T_LB).inputs["internal"] is True
+
+
+@pytest.mark.parametrize("cidr", ["0.0.0.0/0", "203.0.113.0/24", "::/0", "8.8.8.0/24", "172.32.0.0/16"])
+def test_internal_refuses_public_cidrs(cidr):
+    with pytest.raises(ValueError, match="is not private address space: this service's load balancer is internal"):
+        internal(allowedCidrs=["10.0.0.0/8", cidr])
+
+
+def test_public_oidc_listener_logs_in_first(svc: Built):
+    lb = svc.one(T_LB).inputs
+    assert lb["internal"] is False and lb["subnets"] == PUBLIC
+    # the client secret came from the secret config key: the engine keeps the actions secret
+    actions = unsecret(svc.one(T_LISTENER, "orders-api-https").inputs["defaultActions"])
+    assert actions == [
+        {"type": "authenticate-oidc", "order": 1, "authenticateOidc": {
+            "issuer": OIDC["issuer"], "authorizationEndpoint": OIDC["authorizationEndpoint"],
+            "tokenEndpoint": OIDC["tokenEndpoint"], "userInfoEndpoint": OIDC["userInfoEndpoint"],
+            "clientId": "orders-api", "clientSecret": "the-idp-client-secret", "scope": "openid",
+            "sessionTimeout": 3600, "onUnauthenticatedRequest": "authenticate"}},
+        {"type": "forward", "order": 2, "targetGroupArn": svc.one("aws:lb/targetGroup:TargetGroup").id},
+    ]
+
+
+def test_public_cognito_listener_logs_in_first():
+    built = build(fargate(public={"cognito": {**COGNITO, "onUnauthenticatedRequest": "deny"}}), config={})
+    actions = built.one(T_LISTENER, "orders-api-https").inputs["defaultActions"]
+    assert actions == [
+        {"type": "authenticate-cognito", "order": 1, "authenticateCognito": {
+            "userPoolArn": POOL_ARN, "userPoolClientId": "4example5client6id", "userPoolDomain": "retail-auth",
+            "scope": "openid", "sessionTimeout": 3600, "onUnauthenticatedRequest": "deny"}},
+        {"type": "forward", "order": 2, "targetGroupArn": built.one("aws:lb/targetGroup:TargetGroup").id},
+    ]
+    assert len(built.of(T_ACL)) == len(built.of(T_ACL_ALB)) == 1
+
+
+def _rule(name: str, priority: int, statement: dict, **action) -> dict:
+    return {"name": name, "priority": priority, "statement": statement, **action,
+            "visibilityConfig": {"cloudwatchMetricsEnabled": True, "sampledRequestsEnabled": True,
+                                 "metricName": f"retail-dev-orders-api-{name}"}}
+
+
+def _managed(name: str, priority: int, **extra) -> dict:
+    return _rule(name, priority, {"managedRuleGroupStatement": {"vendorName": "AWS", "name": name, **extra}},
+                 overrideAction={"none": {}})
+
+
+def test_public_waf_web_acl_exact(svc: Built):
+    acl = svc.one(T_ACL)
+    assert acl.inputs["scope"] == "REGIONAL"
+    assert acl.inputs["name"] == "retail-dev-orders-api"
+    assert acl.inputs["defaultAction"] == {"allow": {}}
+    assert acl.inputs["visibilityConfig"] == {"cloudwatchMetricsEnabled": True, "sampledRequestsEnabled": True,
+                                              "metricName": "retail-dev-orders-api-acl"}
+    assert acl.inputs["rules"] == [
+        _managed("AWSManagedRulesAmazonIpReputationList", 10),
+        _rule("rate-limit-per-ip", 20, {"rateBasedStatement": {"aggregateKeyType": "IP", "limit": 1000,
+                                                                "evaluationWindowSec": 300}}, action={"block": {}}),
+        _managed("AWSManagedRulesCommonRuleSet", 30,
+                 ruleActionOverrides=[{"name": "SizeRestrictions_BODY", "actionToUse": {"count": {}}}]),
+        _managed("AWSManagedRulesKnownBadInputsRuleSet", 40),
+    ]
+
+
+def test_public_waf_is_associated_with_the_alb_and_logs(svc: Built):
+    acl, lb, key = svc.one(T_ACL), svc.one(T_LB), svc.one("aws:kms/key:Key")
+    assert svc.one(T_ACL_ALB).inputs == {"resourceArn": lb.outputs["arn"], "webAclArn": acl.outputs["arn"]}
+    logs = svc.one(T_LOGS, "orders-api-waf-logs")
+    assert logs.inputs["name"] == "aws-waf-logs-retail-dev-orders-api"  # WAF takes no other prefix
+    assert logs.inputs["kmsKeyId"] == key.outputs["arn"]
+    assert logs.inputs["retentionInDays"] == blueprint.LOG_RETENTION_DAYS
+    logging = svc.one(T_ACL_LOGS).inputs
+    assert logging["resourceArn"] == acl.outputs["arn"]
+    assert logging["logDestinationConfigs"] == [logs.outputs["arn"]]
+    assert logging["redactedFields"] == [{"singleHeader": {"name": "authorization"}},
+                                         {"singleHeader": {"name": "cookie"}}]
+    assert logging["loggingFilter"] == {"defaultBehavior": "DROP", "filters": [{
+        "behavior": "KEEP", "requirement": "MEETS_ANY",
+        "conditions": [{"actionCondition": {"action": "BLOCK"}}, {"actionCondition": {"action": "COUNT"}}]}]}
+
+
+def test_public_rate_limit_from_settings():
+    built = build(fargate(public={"oidc": OIDC, "rateLimit": 250}))
+    [rate] = [r for r in built.one(T_ACL).inputs["rules"] if r["name"] == "rate-limit-per-ip"]
+    assert rate["statement"]["rateBasedStatement"]["limit"] == 250
+
+
+def test_public_without_the_secret_config_stops_with_one_line():
+    with pytest.raises(Exception) as err:
+        build(fargate(), config={})
+    message = str(err.value)
+    assert "Pulumi.dev.yaml: ddp-test:ordersApiOidcClientSecret: required" in message
+    assert "pulumi config set --secret ordersApiOidcClientSecret" in message and "\n" not in message
+
+
+def test_pilot_light_gets_the_same_edge():
+    built = build(fargate(), pilot_light=True)
+    actions = unsecret(built.one(T_LISTENER, "orders-api-https").inputs["defaultActions"])
+    assert [(a["type"], a["order"]) for a in actions] == [("authenticate-oidc", 1), ("forward", 2)]
+    assert built.one(T_LB).inputs["internal"] is False
+    assert len(built.of(T_ACL)) == len(built.of(T_ACL_ALB)) == len(built.of(T_ACL_LOGS)) == 1
+
+
 # --- the shipped dev stack ---------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -766,3 +960,105 @@ def test_dev_stack_services(dev):
     assert endpoints["order-events"].startswith("https://") and ".execute-api." in endpoints["order-events"]
     listener = next(r for r in dev.records if r.type == "aws:lb/listener:Listener" and r.name == "orders-api-https")
     assert listener.inputs["sslPolicy"] == blueprint.ALB_TLS_POLICY
+
+
+# --- the edge in the stack file: one line naming the file, the key and what is allowed ---------
+
+def _dev_config(**service_changes: Any) -> dict[str, str]:
+    from offline.runner import load_stack_config
+
+    config = load_stack_config("dev")
+    services = json.loads(config["data-delivery-platform:services"])
+    services[0].update(service_changes)
+    services[0] = {k: v for k, v in services[0].items() if v is not None}
+    return {**config, "data-delivery-platform:services": json.dumps(services)}
+
+
+def _settings_error(config: dict[str, str]) -> str:
+    from stackconfig import SettingsError, parse_settings
+
+    with pytest.raises(SettingsError) as err:
+        parse_settings(config, source="Pulumi.dev.yaml")
+    message = str(err.value)
+    assert "\n" not in message
+    return message
+
+
+def test_shipped_dev_settings_are_public_with_oidc():
+    from stackconfig import parse_settings
+    from offline.runner import load_stack_config
+
+    config = load_stack_config("dev")
+    # the stack file holds the client secret as a `secure:` value; offline it reads "[secret]"
+    assert config["data-delivery-platform:ordersApiOidcClientSecret"] == "[secret]"
+    [svc, _] = parse_settings(config, source="Pulumi.dev.yaml").services
+    assert svc.public is not None and svc.public.oidc is not None and svc.public.cognito is None
+    assert svc.public.oidc.client_secret == "ordersApiOidcClientSecret"  # a key name, not the secret
+    assert "ordersApiOidcClientSecret" in json.dumps(svc.model_dump(mode="json"))
+
+
+def test_public_without_login_is_refused():
+    message = _settings_error(_dev_config(public={"rateLimit": 100}))
+    assert message.startswith("Pulumi.dev.yaml: data-delivery-platform:services[0].public: a public service needs "
+                              "exactly one login at the load balancer: oidc: {")
+    assert "cognito: {userPoolArn, clientId, domain}" in message and message.endswith("[in orders-api]")
+
+
+def test_public_with_both_logins_is_refused():
+    message = _settings_error(_dev_config(public={"oidc": OIDC, "cognito": COGNITO}))
+    assert "services[0].public: a public service needs exactly one login" in message
+
+
+def test_internal_with_the_whole_internet_is_refused():
+    message = _settings_error(_dev_config(public=None))  # the shipped file keeps allowedCidrs [0.0.0.0/0]
+    assert message == (
+        "Pulumi.dev.yaml: data-delivery-platform:services[0].allowedCidrs[0]: '0.0.0.0/0' is not private address "
+        "space: this service's load balancer is internal; allowed: CIDRs within 10.0.0.0/8, 172.16.0.0/12, "
+        "192.168.0.0/16, 100.64.0.0/10, fc00::/7 (default: the VPC's CIDR), or expose it with public: "
+        "{oidc|cognito}, which adds a login and a WAF [in orders-api]")
+
+
+def test_internal_default_needs_no_cidrs():
+    from stackconfig import parse_settings
+
+    settings = parse_settings(_dev_config(public=None, allowedCidrs=None), source="Pulumi.dev.yaml")
+    assert settings.services[0].public is None and settings.services[0].allowed_cidrs == []
+
+
+def test_public_needs_allowed_cidrs():
+    message = _settings_error(_dev_config(allowedCidrs=[]))
+    assert "services[0].allowedCidrs: public fargate services need allowedCidrs" in message
+
+
+def test_client_secret_must_be_a_set_secret():
+    config = _dev_config()
+    missing = {k: v for k, v in config.items() if k != "data-delivery-platform:ordersApiOidcClientSecret"}
+    assert _settings_error(missing) == (
+        "Pulumi.dev.yaml: data-delivery-platform:services[0].public.oidc.clientSecret: names the secret config key "
+        "'ordersApiOidcClientSecret', which this stack does not set; run `pulumi config set --secret "
+        "ordersApiOidcClientSecret <the IdP client secret>` [in orders-api]")
+    # a plaintext value in the stack file is not a secret: refused as an unknown key
+    plaintext = {**config, "data-delivery-platform:ordersApiOidcClientSecret": "hunter2"}
+    assert _settings_error(plaintext).startswith(
+        "Pulumi.dev.yaml: data-delivery-platform:ordersApiOidcClientSecret: unknown key")
+
+
+@pytest.mark.parametrize("field, value, says", [
+    ("issuer", "http://login.example.com", "String should match pattern"),
+    ("clientSecret", "s3cr3t value!", "String should match pattern"),
+    ("sessionTimeoutSeconds", 604801, "less than or equal to 604800"),
+    ("onUnauthenticatedRequest", "allow", "'authenticate' or 'deny'"),
+])
+def test_oidc_fields_are_checked(field, value, says):
+    message = _settings_error(_dev_config(public={"oidc": {**OIDC, field: value}}))
+    assert f"services[0].public.oidc.{field}: " in message and says in message
+
+
+def test_public_does_not_apply_to_lambda():
+    from offline.runner import load_stack_config
+
+    config = load_stack_config("dev")
+    services = json.loads(config["data-delivery-platform:services"])
+    services[1]["public"] = {"oidc": OIDC}
+    message = _settings_error({**config, "data-delivery-platform:services": json.dumps(services)})
+    assert "services[1].public: public does not apply to runtime lambda" in message
