@@ -851,11 +851,12 @@ def certificate_region_problem(certificate_arn: str, region: str) -> Optional[st
 def _client_secret(service: str, config_key: str) -> pulumi.Output[str]:
     """The OIDC client secret from this stack's secret config (`pulumi config set --secret`), as
     a Pulumi secret: encrypted in the state, never printed. The primary's settings only name the
-    key, so a dr stack running the same service reads the same key from its own config."""
+    key, so a dr stack running the same service reads the same key from its own config. Ends
+    the run with one line (the CLI and the offline runner name the stack file) when unset."""
     value = pulumi.Config().get_secret(config_key)
     if value is None:
         raise pulumi.RunError(
-            f"Pulumi.{pulumi.get_stack()}.yaml: {pulumi.get_project()}:{config_key}: required: service {service} "
+            f"{pulumi.get_project()}:{config_key}: required: service {service} "
             f"logs callers in with OIDC and reads its client secret from this key; run `pulumi config set --secret "
             f"{config_key} <the IdP client secret>`")
     return value

@@ -921,7 +921,7 @@ def test_public_without_the_secret_config_stops_with_one_line():
     with pytest.raises(Exception) as err:
         build(fargate(), config={})
     message = str(err.value)
-    assert "Pulumi.dev.yaml: ddp-test:ordersApiOidcClientSecret: required" in message
+    assert message.startswith("ddp-test:ordersApiOidcClientSecret: required: service orders-api logs callers in")
     assert "pulumi config set --secret ordersApiOidcClientSecret" in message and "\n" not in message
 
 
@@ -1062,3 +1062,61 @@ def test_public_does_not_apply_to_lambda():
     services[1]["public"] = {"oidc": OIDC}
     message = _settings_error({**config, "data-delivery-platform:services": json.dumps(services)})
     assert "services[1].public: public does not apply to runtime lambda" in message
+
+
+# --- the recorded graphs: no internet path to a service without a login and a WAF --------------
+
+def assert_every_public_alb_logs_in_behind_waf(records: list[Record]) -> int:
+    """Every internet-facing ALB: HTTPS listener whose first action logs in, before its forward;
+    HTTP only redirects; a WAF web ACL associated with it. Returns how many public ALBs."""
+    albs = [r for r in records if r.type == T_LB and r.inputs.get("internal") is not True]
+    for lb in albs:
+        arn = lb.outputs["arn"]
+        listeners = [r for r in records if r.type == T_LISTENER and r.inputs["loadBalancerArn"] == arn]
+        assert listeners, lb.name
+        for listener in listeners:
+            actions = listener.inputs["defaultActions"]
+            actions = actions["value"] if isinstance(actions, dict) else actions
+            actions = sorted(actions, key=lambda a: a.get("order", 0))
+            if listener.inputs["protocol"] == "HTTP":
+                assert [a["type"] for a in actions] == ["redirect"], listener.name
+            else:
+                assert actions[0]["type"] in ("authenticate-oidc", "authenticate-cognito"), listener.name
+                assert [a["type"] for a in actions[1:]] == ["forward"], listener.name
+        assert [r for r in records if r.type == T_ACL_ALB and r.inputs["resourceArn"] == arn], lb.name
+    return len(albs)
+
+
+def test_dev_stack_orders_api_is_public_behind_oidc_and_waf(dev):
+    assert assert_every_public_alb_logs_in_behind_waf(dev.records) == 1
+    listener = next(r for r in dev.records if r.type == T_LISTENER and r.name == "orders-api-https")
+    login = unsecret(listener.inputs["defaultActions"])[0]["authenticateOidc"]
+    assert login["issuer"] == "https://login.retail.example.com"
+    assert login["clientId"] == "orders-api-dev"
+    assert login["clientSecret"] == "[secret]"  # offline, a `secure:` value reads as [secret]
+    [acl] = [r for r in dev.records if r.type == T_ACL]
+    assert [rule["name"] for rule in acl.inputs["rules"]] == [
+        "AWSManagedRulesAmazonIpReputationList", "rate-limit-per-ip", "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet"]
+    [task] = [r for r in dev.records if r.type == T_TASK and r.name == "orders-api-task"]
+    [lb] = [r for r in dev.records if r.type == T_LB]
+    [c] = json.loads(task.inputs["containerDefinitions"])
+    assert {"name": "ALB_ARN", "value": lb.outputs["arn"]} in c["environment"]
+
+
+def test_dr_pilot_light_runs_the_same_edge(dev):
+    """The dr stack runs the primary's service settings, so it logs in and sits behind a WAF too.
+    Its client secret comes from its own stack config (the shipped Pulumi.dr.yaml must carry the
+    key; here it is added)."""
+    from offline.runner import fully_qualified, load_stack_config, run_stack
+
+    config = {**load_stack_config("dr"), "data-delivery-platform:ordersApiOidcClientSecret": "[secret]"}
+    dr = run_stack("dr", config=config, stack_outputs={fully_qualified("dev"): dev.outputs})
+    assert dr.ok, dr.error
+    assert assert_every_public_alb_logs_in_behind_waf(dr.records) == 1
+    [lb] = [r for r in dr.records if r.type == T_LB]
+    assert lb.inputs["internal"] is False and ":us-west-2:" in lb.outputs["arn"]
+    [acl] = [r for r in dr.records if r.type == T_ACL]
+    assert acl.inputs["scope"] == "REGIONAL" and len(acl.inputs["rules"]) == 4
+    [svc_rec] = [r for r in dr.records if r.type == T_SVC]
+    assert svc_rec.inputs["desiredCount"] == 0  # still a pilot light
