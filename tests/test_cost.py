@@ -309,6 +309,20 @@ def test_usage_profile_file_is_validated(tmp_path):
     bad.write_text("orders-ods:\n  dynamodb.write-million: lots\n")
     with pytest.raises(ValueError, match="orders-ods.dynamodb.write-million: quantity must be a number"):
         cost.load_usage(str(bad))
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("orders-ods: [\n")
+    with pytest.raises(ValueError, match=r"broken.yaml: not valid YAML: while parsing"):
+        cost.load_usage(str(broken))
+
+
+def test_cost_cli_reports_a_broken_usage_file_in_one_line(tmp_path, capsys):
+    from offline.cost.__main__ import main
+
+    broken = tmp_path / "usage.yaml"
+    broken.write_text("x: [\n")
+    assert main(["marketing", "--usage", str(broken), "--no-switches"]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"--usage: {broken}: not valid YAML: ")
 
 
 # --- price refresh against recorded Price List responses ----------------------------------------------------

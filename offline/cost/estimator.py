@@ -105,7 +105,10 @@ def load_usage(path: str) -> UsageProfile:
     """A usage profile: {resource name or "*": {price id: monthly quantity}} (YAML or JSON)."""
     import yaml
 
-    doc = yaml.safe_load(Path(path).read_text()) or {}
+    try:
+        doc = yaml.safe_load(Path(path).read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
     if not isinstance(doc, dict) or not all(isinstance(items, dict) for items in doc.values()):
         raise ValueError(f"{path}: must map resource names (or '*') to {{price id: monthly quantity}}")
     for resource, items in doc.items():
