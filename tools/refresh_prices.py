@@ -31,7 +31,7 @@ SOURCE = ("AWS Price List API (boto3 pricing.get_products, endpoint us-east-1), 
 
 
 class NoCredentials(Exception):
-    pass
+    """No AWS credentials to call the Price List API with."""
 
 
 def pricing_client():
@@ -44,14 +44,15 @@ def pricing_client():
 
 
 def _products(client, service_code: str, filters: dict[str, str], region: str) -> Iterable[dict[str, Any]]:
-    f = [{"Type": "TERM_MATCH", "Field": "regionCode", "Value": region}]
-    f += [{"Type": "TERM_MATCH", "Field": k, "Value": v} for k, v in sorted(filters.items())]
+    terms = [{"Type": "TERM_MATCH", "Field": "regionCode", "Value": region}]
+    terms += [{"Type": "TERM_MATCH", "Field": field, "Value": value} for field, value in sorted(filters.items())]
     token: Optional[str] = None
     while True:
-        kwargs: dict[str, Any] = {"ServiceCode": service_code, "Filters": f, "FormatVersion": "aws_v1", "MaxResults": 100}
+        request: dict[str, Any] = {"ServiceCode": service_code, "Filters": terms, "FormatVersion": "aws_v1",
+                                   "MaxResults": 100}
         if token:
-            kwargs["NextToken"] = token
-        page = client.get_products(**kwargs)
+            request["NextToken"] = token
+        page = client.get_products(**request)
         for item in page.get("PriceList", []):
             yield json.loads(item) if isinstance(item, str) else item
         token = page.get("NextToken")
@@ -61,12 +62,12 @@ def _products(client, service_code: str, filters: dict[str, str], region: str) -
 
 def on_demand_usd(product: dict[str, Any]) -> Optional[float]:
     """The first non-zero on-demand USD price of a Price List product (lowest tier first)."""
-    dims = []
+    dimensions = []
     for term in (product.get("terms", {}).get("OnDemand") or {}).values():
-        dims += list((term.get("priceDimensions") or {}).values())
-    dims.sort(key=lambda d: float(d.get("beginRange") or 0))
-    for d in dims:
-        usd = float((d.get("pricePerUnit") or {}).get("USD") or 0)
+        dimensions += list((term.get("priceDimensions") or {}).values())
+    dimensions.sort(key=lambda dimension: float(dimension.get("beginRange") or 0))
+    for dimension in dimensions:
+        usd = float((dimension.get("pricePerUnit") or {}).get("USD") or 0)
         if usd > 0:
             return usd
     return None
@@ -89,14 +90,14 @@ def refresh_table(client, doc: dict[str, Any], *, today: str) -> tuple[dict[str,
     region = doc["region"]
     new = json.loads(json.dumps(doc))
     changed, kept = [], []
-    for pid, entry in sorted(new["prices"].items()):
+    for price_id, entry in sorted(new["prices"].items()):
         usd = lookup(client, entry["query"], region)
         if usd is None:
-            kept.append(pid)
+            kept.append(price_id)
             continue
         usd = round(usd, 10)
         if usd != entry["usd"]:
-            changed.append(f"{pid}: {entry['usd']} -> {usd}")
+            changed.append(f"{price_id}: {entry['usd']} -> {usd}")
         entry["usd"] = usd
     new["asOf"] = today
     new["source"] = SOURCE.format(date=today)
@@ -105,14 +106,16 @@ def refresh_table(client, doc: dict[str, Any], *, today: str) -> tuple[dict[str,
 
 def main(argv: Optional[list[str]] = None, *, client=None, directory: Path = PRICING_DIR,
          today: Optional[str] = None) -> int:
-    ap = argparse.ArgumentParser(prog="python tools/refresh_prices.py", description=__doc__.splitlines()[0])
-    ap.add_argument("--region", action="append", help="region to refresh (repeatable); default: every committed table")
-    ap.add_argument("--dry-run", action="store_true", help="print what would change, write nothing")
-    args = ap.parse_args(argv)
+    parser = argparse.ArgumentParser(prog="python tools/refresh_prices.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--region", action="append",
+                        help="region to refresh (repeatable); default: every committed table")
+    parser.add_argument("--dry-run", action="store_true", help="print what would change, write nothing")
+    args = parser.parse_args(argv)
     today = today or dt.date.today().isoformat()
-    paths = ([directory / f"{r}.json" for r in args.region] if args.region
-             else sorted(p for p in directory.glob("*.json") if p.stem.count("-") == 2))
-    missing = [p.name for p in paths if not p.exists()]
+    # Region tables are named like us-east-1.json (two dashes); expected-totals.json is not one.
+    paths = ([directory / f"{region}.json" for region in args.region] if args.region
+             else sorted(path for path in directory.glob("*.json") if path.stem.count("-") == 2))
+    missing = [path.name for path in paths if not path.exists()]
     if missing:
         print(f"no committed price table: {', '.join(missing)} (copy one and edit its region)", file=sys.stderr)
         return 2
@@ -128,8 +131,8 @@ def main(argv: Optional[list[str]] = None, *, client=None, directory: Path = PRI
               f"{len(kept)} kept (not returned by the API)")
         for line in changed:
             print(f"  {line}")
-        for pid in kept:
-            print(f"  kept {pid}")
+        for price_id in kept:
+            print(f"  kept {price_id}")
         if not args.dry_run:
             path.write_text(json.dumps(new, indent=2) + "\n")
     return 0
