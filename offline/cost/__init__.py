@@ -1,10 +1,6 @@
 """Offline cost estimate of a recorded stack graph: what `pulumi up` would cost per month.
 
-    python -m offline.cost dev                      # report: fixed monthly, usage unit prices, DR, switches
-    python -m offline.cost dev --usage usage.yaml   # turn usage-based lines into numbers
-    python -m offline.cost dev --json out/cost.json
-    python -m offline.cost --write-expected         # regenerate offline/pricing/expected-totals.json
-    python -m offline.preview dev --cost            # the same report after the preview (and in --json)
+Commands: `python -m offline.cost` (offline/cost/__main__.py) and `python -m offline.preview dev --cost`.
 
 Prices come from the committed, dated tables `offline/pricing/<region>.json` (refresh them with
 `python tools/refresh_prices.py`, which reads the AWS Price List API). Every resource of the graph

@@ -4,6 +4,7 @@
     python -m offline.cost dev --usage usage.yaml   # turn usage-based lines into numbers
     python -m offline.cost dev --json out/cost.json
     python -m offline.cost --write-expected         # regenerate offline/pricing/expected-totals.json
+    python -m offline.preview dev --cost            # the same report after the preview (and in --json)
 
 Exit codes: 0 a complete estimate, 1 an incomplete one (something not priced), 2 a bad usage file or
 stack file.

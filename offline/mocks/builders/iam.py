@@ -11,12 +11,16 @@ if TYPE_CHECKING:
     from offline.mocks.platform import PlatformMocks
 
 
+def _iam_arn(mocks: PlatformMocks, kind: str, inputs: Inputs, physical: str) -> str:
+    """IAM ARNs are global: arn:<p>:iam::<acct>:<role|policy><path><name> (path "/" by default)."""
+    return f"arn:{mocks.partition}:iam::{mocks.account_id}:{kind}{inputs.get('path') or '/'}{physical}"
+
+
 # terraform-provider-aws internal/service/iam/role.go: id = name; arn = arn:<p>:iam::<acct>:role<path><name>;
 # unique_id = RoleId ("AROA" + 17 characters)
 def iam_role(mocks: PlatformMocks, name: str, inputs: Inputs, region: str, seed: str) -> Built:
     physical = physical_name(inputs, "name", name, seed)
-    path = inputs.get("path") or "/"
-    arn = f"arn:{mocks.partition}:iam::{mocks.account_id}:role{path}{physical}"
+    arn = _iam_arn(mocks, "role", inputs, physical)
     return physical, {"name": physical, "arn": arn, "uniqueId": iam_unique_id("AROA", seed)}
 
 
@@ -29,8 +33,7 @@ def iam_role_policy(mocks: PlatformMocks, name: str, inputs: Inputs, region: str
 # terraform-provider-aws internal/service/iam/policy.go: id = arn; policy_id = "ANPA" + 17 characters
 def iam_policy(mocks: PlatformMocks, name: str, inputs: Inputs, region: str, seed: str) -> Built:
     physical = physical_name(inputs, "name", name, seed)
-    path = inputs.get("path") or "/"
-    arn = f"arn:{mocks.partition}:iam::{mocks.account_id}:policy{path}{physical}"
+    arn = _iam_arn(mocks, "policy", inputs, physical)
     return arn, {"name": physical, "arn": arn, "policyId": iam_unique_id("ANPA", seed)}
 
 
