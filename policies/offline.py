@@ -85,17 +85,22 @@ class _Collector:
 
 def _routed_stack_policies(stack: Stack, configure: pb.ConfigureAnalyzerRequest, out: _Collector) -> None:
     """pulumi-policy converts every resource of the request once per stack policy: hand each stack
-    policy only the types it declares it reads (see rules/_base.stack_policy)."""
+    policy only the types it declares it reads (see rules/_base.stack_policy). Policies that read
+    the same types share one request (the type test runs once per distinct type)."""
+    types = {r["type"] for r in stack.resources}
+    requests: dict[Any, pb.AnalyzeStackRequest] = {}
     for policy in ALL_POLICIES:
         if policy.name not in out.enabled["stack"]:
             continue
         reads = getattr(policy, "reads", None)
-        subset = stack.resources if reads is None else [r for r in stack.resources if type_matches(r["type"], reads)]
+        if reads not in requests:
+            wanted = types if reads is None else {t for t in types if type_matches(t, reads)}
+            requests[reads] = stack.stack_request([r for r in stack.resources if r["type"] in wanted])
         one = new_servicer([policy])
         sub = pb.ConfigureAnalyzerRequest()
         sub.policyConfig[policy.name].CopyFrom(configure.policyConfig[policy.name])
         one.Configure(sub, None)
-        out.collect(one.AnalyzeStack(stack.stack_request(subset), None), None, "stack", {policy.name})
+        out.collect(one.AnalyzeStack(requests[reads], None), None, "stack", {policy.name})
 
 
 def analyze(resources: Iterable[Mapping[str, Any]], *, config: Optional[Mapping[str, Any]] = None,
