@@ -148,7 +148,7 @@ def _policy_report(run: StackRun, config_file: Optional[str]) -> tuple[str, int]
     counts = Counter(row["status"] for row in summary)
     text = "\n".join([report.format(), "", "Compliance summary (policy, enforcement, control, status):",
                       report.format_summary(), "",
-                      "  " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))])
+                      "  " + ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))])
     return text, report.mandatory
 
 

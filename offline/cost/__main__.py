@@ -32,7 +32,8 @@ def _arguments(argv: Optional[list[str]]) -> argparse.Namespace:
     parser.add_argument("--json", metavar="FILE", help="write the estimate as JSON")
     parser.add_argument("--no-switches", action="store_true", help="skip the switch re-runs")
     parser.add_argument("--write-expected", action="store_true",
-                        help=f"regenerate {EXPECTED_FILE.relative_to(PRICING_DIR.parent.parent)} for the shipped stacks")
+                        help=f"regenerate {EXPECTED_FILE.relative_to(PRICING_DIR.parent.parent)} "
+                             "for the shipped stacks")
     return parser.parse_args(argv)
 
 

@@ -194,7 +194,8 @@ def _dynamodb_table_replica(record: Record, graph: Graph) -> list[Meter]:
 def _lambda_function(record: Record, graph: Graph) -> list[Meter]:
     arch = "arm" if "arm64" in (record.inputs.get("architectures") or []) else "x86"
     memory_gb = _number(record.inputs.get("memorySize"), 128) / 1024
-    meters = [Meter("lambda.request-million", "usage"), Meter(f"lambda.gb-second.{arch}", "usage", note=f"{memory_gb:g} GB")]
+    meters = [Meter("lambda.request-million", "usage"),
+              Meter(f"lambda.gb-second.{arch}", "usage", note=f"{memory_gb:g} GB")]
     if (record.inputs.get("tracingConfig") or {}).get("mode") == "Active":
         meters.append(Meter("xray.trace-million", "usage"))
     return meters
@@ -265,7 +266,8 @@ FREE: frozenset[str] = frozenset({
     "aws:cloudwatch/logStream:LogStream",
     "aws:dax/parameterGroup:ParameterGroup", "aws:dax/subnetGroup:SubnetGroup",
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "aws:ec2/securityGroup:SecurityGroup",
-    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
     "aws:ecr/lifecyclePolicy:LifecyclePolicy", "aws:ecr/repositoryPolicy:RepositoryPolicy",
     "aws:ecs/taskDefinition:TaskDefinition",
     "aws:glue/catalogDatabase:CatalogDatabase",  # first million catalog objects free

@@ -141,7 +141,8 @@ def _switches_section(switches: Sequence[SwitchResult]) -> list[str]:
         if switch.applicable:
             verb = "saves" if (switch.saving_usd or 0) >= 0 else "costs more:"
             removed = f"  [{'; '.join(switch.removed)}]" if switch.removed else ""
-            out.append(f"  {switch.label}: {verb} {usd(abs(switch.saving_usd or 0))} -> {usd(switch.fixed_usd)}{removed}")
+            saving = usd(abs(switch.saving_usd or 0))
+            out.append(f"  {switch.label}: {verb} {saving} -> {usd(switch.fixed_usd)}{removed}")
         else:
             why = f"not allowed here: {switch.error}" if switch.error else "not applicable (already so, or not used)"
             out.append(f"  {switch.label}: {why}")
