@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.foundation import iam, naming
+from components.foundation.iam import ServiceRole
 from components.data_product.scope import ProductScope
 
 DAX_TLS_PORT = 9111
@@ -80,30 +81,64 @@ def dax(scope: ProductScope, ods_table: aws.dynamodb.Table) -> Optional[Dax]:
     settings = scope.product.operational_store.dax
     if not settings.enabled:
         return None
-    params = aws.dax.ParameterGroup(
+    parameters = _dax_parameter_group(scope)
+    subnets = _dax_subnet_group(scope)
+    cluster_security_group, client_security_group = _dax_security_groups(scope)
+    role = _dax_role(scope, ods_table)
+    cluster = aws.dax.Cluster(
+        f"{scope.name}-dax",
+        cluster_name=naming.dax_cluster_name(scope.stack.business_unit, scope.stack.environment, scope.product_name),
+        description=f"DAX for the {scope.product_name} operational data store",
+        node_type=settings.node_type,
+        replication_factor=settings.nodes,
+        iam_role_arn=role.arn,
+        parameter_group_name=parameters.name,
+        subnet_group_name=subnets.name,
+        security_group_ids=[cluster_security_group.id],
+        server_side_encryption=aws.dax.ClusterServerSideEncryptionArgs(enabled=True),
+        cluster_endpoint_encryption_type="TLS",
+        maintenance_window=DAX_MAINTENANCE_WINDOW,
+        opts=scope.after(role.policy),
+    )
+    return Dax(cluster, cluster_security_group, client_security_group)
+
+
+def _dax_name(scope: ProductScope, part: str) -> str:
+    return naming.physical_name("dax", scope.stack.business_unit, scope.stack.environment, scope.product_name, part)
+
+
+def _dax_parameter_group(scope: ProductScope) -> aws.dax.ParameterGroup:
+    return aws.dax.ParameterGroup(
         f"{scope.name}-dax-params",
-        name=naming.physical_name("dax", scope.stack.business_unit, scope.stack.environment, scope.product_name, "params"),
+        name=_dax_name(scope, "params"),
         parameters=[
             aws.dax.ParameterGroupParameterArgs(name="query-ttl-millis", value=str(DAX_QUERY_TTL_MS)),
             aws.dax.ParameterGroupParameterArgs(name="record-ttl-millis", value=str(DAX_RECORD_TTL_MS)),
         ],
         opts=scope.child,
     )
+
+
+def _dax_subnet_group(scope: ProductScope) -> aws.dax.SubnetGroup:
     # One private subnet per AZ: DAX spreads the nodes over the subnet group's AZs.
-    subnets = aws.dax.SubnetGroup(
+    return aws.dax.SubnetGroup(
         f"{scope.name}-dax-subnets",
-        name=naming.physical_name("dax", scope.stack.business_unit, scope.stack.environment, scope.product_name, "subnets"),
+        name=_dax_name(scope, "subnets"),
         subnet_ids=scope.network.private_subnet_ids,
         opts=scope.child,
     )
-    sg = aws.ec2.SecurityGroup(
+
+
+def _dax_security_groups(scope: ProductScope) -> tuple[aws.ec2.SecurityGroup, aws.ec2.SecurityGroup]:
+    """The cluster's security group and its clients' one, joined by TLS-port rules both ways."""
+    cluster_security_group = aws.ec2.SecurityGroup(
         f"{scope.name}-dax-sg",
         description=f"DAX cluster of {scope.product_name}: TLS from its clients only",
         vpc_id=scope.network.vpc_id,
         tags={"Name": f"{scope.stack.prefix}-{scope.product_name}-dax"},
         opts=scope.child,
     )
-    clients = aws.ec2.SecurityGroup(
+    client_security_group = aws.ec2.SecurityGroup(
         f"{scope.name}-dax-clients-sg",
         description=f"Clients of the {scope.product_name} DAX cluster",
         vpc_id=scope.network.vpc_id,
@@ -112,8 +147,8 @@ def dax(scope: ProductScope, ods_table: aws.dynamodb.Table) -> Optional[Dax]:
     )
     aws.vpc.SecurityGroupIngressRule(
         f"{scope.name}-dax-from-clients",
-        security_group_id=sg.id,
-        referenced_security_group_id=clients.id,
+        security_group_id=cluster_security_group.id,
+        referenced_security_group_id=client_security_group.id,
         ip_protocol="tcp",
         from_port=DAX_TLS_PORT,
         to_port=DAX_TLS_PORT,
@@ -122,33 +157,22 @@ def dax(scope: ProductScope, ods_table: aws.dynamodb.Table) -> Optional[Dax]:
     )
     aws.vpc.SecurityGroupEgressRule(
         f"{scope.name}-dax-clients-to-dax",
-        security_group_id=clients.id,
-        referenced_security_group_id=sg.id,
+        security_group_id=client_security_group.id,
+        referenced_security_group_id=cluster_security_group.id,
         ip_protocol="tcp",
         from_port=DAX_TLS_PORT,
         to_port=DAX_TLS_PORT,
         description="Clients reach DAX over TLS",
         opts=scope.child,
     )
+    return cluster_security_group, client_security_group
+
+
+def _dax_role(scope: ProductScope, ods_table: aws.dynamodb.Table) -> ServiceRole:
+    """What DAX itself may do: item reads and writes on the table and its indexes, with the product key."""
     table_resources = [ods_table.arn, pulumi.Output.concat(ods_table.arn, "/index/*")]
-    role = scope.role(
+    return scope.role(
         "dax", "dax.amazonaws.com",
         [iam.statement(ITEM_ACTIONS, table_resources, sid="OdsTable"),
          scope.key_use("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey")],
     )
-    cluster = aws.dax.Cluster(
-        f"{scope.name}-dax",
-        cluster_name=naming.dax_cluster_name(scope.stack.business_unit, scope.stack.environment, scope.product_name),
-        description=f"DAX for the {scope.product_name} operational data store",
-        node_type=settings.node_type,
-        replication_factor=settings.nodes,
-        iam_role_arn=role.arn,
-        parameter_group_name=params.name,
-        subnet_group_name=subnets.name,
-        security_group_ids=[sg.id],
-        server_side_encryption=aws.dax.ClusterServerSideEncryptionArgs(enabled=True),
-        cluster_endpoint_encryption_type="TLS",
-        maintenance_window=DAX_MAINTENANCE_WINDOW,
-        opts=scope.after(role.policy),
-    )
-    return Dax(cluster, sg, clients)

@@ -109,43 +109,51 @@ def secure_bucket(
         tags = {**tags, LOG_TARGET_TAG: log_target}  # type: ignore[dict-item]
     bucket = aws.s3.Bucket(name, bucket=bucket_name, force_destroy=force_destroy, tags=tags,
                            opts=blueprint.stateful(allow_data_destroy, opts))
-    child = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[bucket]))
-
-    def after(*deps: pulumi.Resource) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[bucket, *deps]))
-
-    pab = aws.s3.BucketPublicAccessBlock(
+    public_access = aws.s3.BucketPublicAccessBlock(
         f"{name}-public-access", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
-        ignore_public_acls=True, restrict_public_buckets=True, opts=child)
+        ignore_public_acls=True, restrict_public_buckets=True, opts=_after(opts, bucket))
     ownership = aws.s3.BucketOwnershipControls(
         f"{name}-ownership", bucket=bucket.id,
-        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=child)
+        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=_after(opts, bucket))
     versioning = aws.s3.BucketVersioning(
         f"{name}-versioning", bucket=bucket.id,
-        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"), opts=child)
+        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+        opts=_after(opts, bucket))
+    encryption = _default_encryption(name, bucket, kms_key_arn, _after(opts, bucket))
+    policy = aws.s3.BucketPolicy(
+        f"{name}-policy", bucket=bucket.id,
+        policy=iam.document(tls_only_statement(bucket.arn), *policy_statements(bucket.arn)),
+        opts=_after(opts, bucket, public_access))
+    rules = aws.s3.BucketLifecycleConfiguration(
+        f"{name}-lifecycle", bucket=bucket.id,
+        rules=list(lifecycle_rules) if lifecycle_rules is not None else lifecycle.rules(),
+        opts=_after(opts, bucket, versioning))
+    children: list[pulumi.Resource] = [public_access, ownership, versioning, encryption, policy, rules]
+    if log_bucket is not None:
+        children.append(aws.s3.BucketLogging(
+            f"{name}-access-logs", bucket=bucket.id, target_bucket=log_bucket.name,
+            target_prefix=log_prefix or pulumi.Output.concat(bucket.id, "/"),
+            opts=_after(opts, bucket, *log_bucket.children)))
+    return SecureBucket(bucket=bucket, name=bucket.id, arn=bucket.arn, versioning=versioning, children=children)
+
+
+def _after(opts: pulumi.ResourceOptions, bucket: aws.s3.Bucket, *deps: pulumi.Resource) -> pulumi.ResourceOptions:
+    """`opts` for a child of the bucket: created after the bucket and `deps`."""
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[bucket, *deps]))
+
+
+def _default_encryption(name: str, bucket: aws.s3.Bucket, kms_key_arn: Optional[pulumi.Input[str]],
+                        opts: pulumi.ResourceOptions) -> aws.s3.BucketServerSideEncryptionConfiguration:
+    """SSE-KMS with the CMK and bucket keys; SSE-S3 (AES256) for log-delivery targets (no key)."""
     by_default = (
         aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(sse_algorithm="AES256")
         if kms_key_arn is None else
         aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
             sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn))
-    encryption = aws.s3.BucketServerSideEncryptionConfiguration(
+    return aws.s3.BucketServerSideEncryptionConfiguration(
         f"{name}-encryption", bucket=bucket.id,
         rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
             # Bucket keys cut KMS requests (and cost) by orders of magnitude for busy buckets.
             apply_server_side_encryption_by_default=by_default,
             bucket_key_enabled=True if kms_key_arn is not None else None)],
-        opts=child)
-    policy = aws.s3.BucketPolicy(
-        f"{name}-policy", bucket=bucket.id,
-        policy=iam.document(tls_only_statement(bucket.arn), *policy_statements(bucket.arn)),
-        opts=after(pab))
-    rules = aws.s3.BucketLifecycleConfiguration(
-        f"{name}-lifecycle", bucket=bucket.id,
-        rules=list(lifecycle_rules) if lifecycle_rules is not None else lifecycle.rules(),
-        opts=after(versioning))
-    children: list[pulumi.Resource] = [pab, ownership, versioning, encryption, policy, rules]
-    if log_bucket is not None:
-        children.append(aws.s3.BucketLogging(
-            f"{name}-access-logs", bucket=bucket.id, target_bucket=log_bucket.name,
-            target_prefix=log_prefix or pulumi.Output.concat(bucket.id, "/"), opts=after(*log_bucket.children)))
-    return SecureBucket(bucket=bucket, name=bucket.id, arn=bucket.arn, versioning=versioning, children=children)
+        opts=opts)

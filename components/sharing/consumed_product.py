@@ -47,81 +47,124 @@ class ConsumedDataProduct(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ConsumedDataProductArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ddp:index:ConsumedDataProduct", name, None, opts)
-        s, c = args.stack, args.contract
         child = pulumi.ResourceOptions(parent=self)
-        producer = c.account_id
-        link_name = f"{c.catalog_database}_link"
-        self.link = aws.glue.CatalogDatabase(
-            f"{name}-link", name=link_name, description=f"Resource link to {args.producer_stack} {c.name}",
-            target_database=aws.glue.CatalogDatabaseTargetDatabaseArgs(
-                catalog_id=producer, database_name=c.catalog_database, region=c.region),
-            opts=child)
-        role_name = args.analyst_role_name or f"{s.prefix}-{c.name}-analyst"[:64]
-        self.analyst = aws.iam.Role(
-            f"{name}-analyst", name=role_name,
-            assume_role_policy=iam.document({"Effect": "Allow", "Action": ["sts:AssumeRole"],
-                                             "Principal": {"AWS": iam.account_root(s.partition, s.account_id)}}),
-            opts=child)
-        glue_arns = [
-            s.arn("glue", "catalog"),
-            s.arn("glue", f"database/{link_name}"),
-            f"arn:{s.partition}:glue:{c.region}:{producer}:catalog",
-            f"arn:{s.partition}:glue:{c.region}:{producer}:database/{c.catalog_database}",
-            f"arn:{s.partition}:glue:{c.region}:{producer}:table/{c.catalog_database}/*",
-        ]
-        aws.iam.RolePolicy(
-            f"{name}-analyst-policy", role=self.analyst.id,
-            policy=iam.document(
-                iam.statement(["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartitions"], glue_arns),
-                # Lake Formation vends data credentials per query; GetDataAccess has no resource scoping.
-                iam.statement(["lakeformation:GetDataAccess"], ["*"], sid="LakeFormationDataAccess"),
-            ),
-            opts=child)
-        grant = pulumi.ResourceOptions(parent=self, depends_on=[args.lake_formation_settings]
-                                       if args.lake_formation_settings is not None else [])
-        aws.lakeformation.Permissions(
-            f"{name}-link-describe", principal=self.analyst.arn, permissions=["DESCRIBE"],
-            database=aws.lakeformation.PermissionsDatabaseArgs(name=self.link.name, catalog_id=s.account_id),
-            opts=grant)
-        aws.lakeformation.Permissions(
-            f"{name}-tables-select", principal=self.analyst.arn, permissions=["SELECT", "DESCRIBE"],
-            table=aws.lakeformation.PermissionsTableArgs(catalog_id=producer, database_name=c.catalog_database,
-                                                         wildcard=True),
-            opts=grant)
+        link = _resource_link(name, args, child)
+        analyst = _analyst_role(name, args, child)
+        _lake_formation_grants(name, args, link, analyst, parent=self)
+        key, inbox = _inbox(name, args, child)
+        _route_producer_events(name, args, key, inbox, child)
 
-        self.key = customer_key(
-            f"{name}-key", description=f"{s.prefix} inbox for {args.producer_stack} {c.name}",
-            alias=f"alias/{s.prefix}/{c.name}-inbox", partition=s.partition, account_id=s.account_id,
-            # The inbox bus and archive, and the dead letters EventBridge puts in the encrypted DLQ.
-            # SQS itself uses the key with its callers' permissions: no statement for it.
-            service_statements=[iam.key_for_event_buses(s.account_id),
-                                iam.key_for_delivery("events.amazonaws.com", sid="EventBridgeDelivers")],
-            allow_data_destroy=s.allow_data_destroy, opts=child)
-        self.inbox = aws.cloudwatch.EventBus(f"{name}-inbox", name=f"{s.prefix}-{c.name}-inbox",
-                                             kms_key_identifier=self.key.arn, opts=child)
-        aws.cloudwatch.EventArchive(f"{name}-inbox-archive", event_source_arn=self.inbox.arn, retention_days=30,
-                                    kms_key_identifier=self.key.arn, opts=child)
-        dlq = dead_letter_queue(f"{name}-inbox-dlq", key_arn=self.key.arn, opts=child)
-        aws.cloudwatch.EventPermission(
-            f"{name}-producer-may-put", principal=producer, statement_id=f"{c.name}-from-{producer}",
-            action="events:PutEvents", event_bus_name="default", opts=child)
-        route_role = iam.service_role(f"{name}-route", service="events.amazonaws.com", account_id=s.account_id,
-                                      statements=[iam.statement(["events:PutEvents"], [self.inbox.arn])], opts=child)
-        rule = aws.cloudwatch.EventRule(
-            f"{name}-from-producer", event_bus_name="default",
-            event_pattern=json.dumps({"account": [producer], "source": [c.event_source]}), opts=child)
-        aws.cloudwatch.EventTarget(f"{name}-to-inbox", rule=rule.name, event_bus_name="default", arn=self.inbox.arn,
-                                   role_arn=route_role.arn,
-                                   dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=dlq.arn),
-                                   opts=child)
-        aws.sqs.QueuePolicy(
-            f"{name}-inbox-dlq-policy", queue_url=dlq.url,
-            policy=iam.document(iam.statement(
-                ["sqs:SendMessage"], [dlq.arn], principal={"Service": "events.amazonaws.com"},
-                condition={"ArnEquals": {"aws:SourceArn": rule.arn}})),
-            opts=child)
-
-        self.contract = pulumi.Output.all(link=self.link.name, role=self.analyst.arn, inbox=self.inbox.arn).apply(
-            lambda v: {"producerStack": args.producer_stack, "dataProduct": c.name, "resourceLink": v["link"],
-                       "analystRoleArn": v["role"], "inboxBusArn": v["inbox"]})
+        self.link = link
+        self.analyst = analyst
+        self.key = key
+        self.inbox = inbox
+        self.contract = pulumi.Output.all(link=link.name, role=analyst.arn, inbox=inbox.arn).apply(
+            lambda v: {"producerStack": args.producer_stack, "dataProduct": args.contract.name,
+                       "resourceLink": v["link"], "analystRoleArn": v["role"], "inboxBusArn": v["inbox"]})
         self.register_outputs({"contract": self.contract})
+
+
+def _link_name(contract: DataProductContract) -> str:
+    return f"{contract.catalog_database}_link"
+
+
+def _resource_link(name: str, args: ConsumedDataProductArgs,
+                   opts: pulumi.ResourceOptions) -> aws.glue.CatalogDatabase:
+    """A database in this account's catalog that points at the producer's database."""
+    contract = args.contract
+    return aws.glue.CatalogDatabase(
+        f"{name}-link", name=_link_name(contract),
+        description=f"Resource link to {args.producer_stack} {contract.name}",
+        target_database=aws.glue.CatalogDatabaseTargetDatabaseArgs(
+            catalog_id=contract.account_id, database_name=contract.catalog_database, region=contract.region),
+        opts=opts)
+
+
+def _analyst_role(name: str, args: ConsumedDataProductArgs, opts: pulumi.ResourceOptions) -> aws.iam.Role:
+    """A role this account may assume, allowed the Glue reads behind a query of the shared tables."""
+    stack, contract = args.stack, args.contract
+    analyst = aws.iam.Role(
+        f"{name}-analyst", name=args.analyst_role_name or f"{stack.prefix}-{contract.name}-analyst"[:64],
+        assume_role_policy=iam.document({"Effect": "Allow", "Action": ["sts:AssumeRole"],
+                                         "Principal": {"AWS": iam.account_root(stack.partition, stack.account_id)}}),
+        opts=opts)
+    producer_glue = f"arn:{stack.partition}:glue:{contract.region}:{contract.account_id}"
+    glue_arns = [
+        stack.arn("glue", "catalog"),
+        stack.arn("glue", f"database/{_link_name(contract)}"),
+        f"{producer_glue}:catalog",
+        f"{producer_glue}:database/{contract.catalog_database}",
+        f"{producer_glue}:table/{contract.catalog_database}/*",
+    ]
+    aws.iam.RolePolicy(
+        f"{name}-analyst-policy", role=analyst.id,
+        policy=iam.document(
+            iam.statement(["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartitions"], glue_arns),
+            # Lake Formation vends data credentials per query; GetDataAccess has no resource scoping.
+            iam.statement(["lakeformation:GetDataAccess"], ["*"], sid="LakeFormationDataAccess"),
+        ),
+        opts=opts)
+    return analyst
+
+
+def _lake_formation_grants(name: str, args: ConsumedDataProductArgs, link: aws.glue.CatalogDatabase,
+                           analyst: aws.iam.Role, *, parent: pulumi.Resource) -> None:
+    """DESCRIBE on the link and SELECT/DESCRIBE on every table of the producer's database."""
+    after_settings = pulumi.ResourceOptions(parent=parent, depends_on=[args.lake_formation_settings]
+                                            if args.lake_formation_settings is not None else [])
+    aws.lakeformation.Permissions(
+        f"{name}-link-describe", principal=analyst.arn, permissions=["DESCRIBE"],
+        database=aws.lakeformation.PermissionsDatabaseArgs(name=link.name, catalog_id=args.stack.account_id),
+        opts=after_settings)
+    aws.lakeformation.Permissions(
+        f"{name}-tables-select", principal=analyst.arn, permissions=["SELECT", "DESCRIBE"],
+        table=aws.lakeformation.PermissionsTableArgs(catalog_id=args.contract.account_id,
+                                                     database_name=args.contract.catalog_database, wildcard=True),
+        opts=after_settings)
+
+
+def _inbox(name: str, args: ConsumedDataProductArgs,
+           opts: pulumi.ResourceOptions) -> tuple[aws.kms.Key, aws.cloudwatch.EventBus]:
+    """The inbox bus and its archive, both encrypted with the inbox's own key."""
+    stack, contract = args.stack, args.contract
+    key = customer_key(
+        f"{name}-key", description=f"{stack.prefix} inbox for {args.producer_stack} {contract.name}",
+        alias=f"alias/{stack.prefix}/{contract.name}-inbox", partition=stack.partition, account_id=stack.account_id,
+        # The inbox bus and archive, and the dead letters EventBridge puts in the encrypted DLQ.
+        # SQS itself uses the key with its callers' permissions: no statement for it.
+        service_statements=[iam.key_for_event_buses(stack.account_id),
+                            iam.key_for_delivery("events.amazonaws.com", sid="EventBridgeDelivers")],
+        allow_data_destroy=stack.allow_data_destroy, opts=opts)
+    inbox = aws.cloudwatch.EventBus(f"{name}-inbox", name=f"{stack.prefix}-{contract.name}-inbox",
+                                    kms_key_identifier=key.arn, opts=opts)
+    aws.cloudwatch.EventArchive(f"{name}-inbox-archive", event_source_arn=inbox.arn, retention_days=30,
+                                kms_key_identifier=key.arn, opts=opts)
+    return key, inbox
+
+
+def _route_producer_events(name: str, args: ConsumedDataProductArgs, key: aws.kms.Key,
+                           inbox: aws.cloudwatch.EventBus, opts: pulumi.ResourceOptions) -> None:
+    """Only the producer account may put events on the default bus; its product's events go on to
+    the inbox, and what cannot be delivered waits in an encrypted dead-letter queue."""
+    stack, contract = args.stack, args.contract
+    producer_account = contract.account_id
+    dlq = dead_letter_queue(f"{name}-inbox-dlq", key_arn=key.arn, opts=opts)
+    aws.cloudwatch.EventPermission(
+        f"{name}-producer-may-put", principal=producer_account,
+        statement_id=f"{contract.name}-from-{producer_account}",
+        action="events:PutEvents", event_bus_name="default", opts=opts)
+    route_role = iam.service_role(f"{name}-route", service="events.amazonaws.com", account_id=stack.account_id,
+                                  statements=[iam.statement(["events:PutEvents"], [inbox.arn])], opts=opts)
+    rule = aws.cloudwatch.EventRule(
+        f"{name}-from-producer", event_bus_name="default",
+        event_pattern=json.dumps({"account": [producer_account], "source": [contract.event_source]}), opts=opts)
+    aws.cloudwatch.EventTarget(f"{name}-to-inbox", rule=rule.name, event_bus_name="default", arn=inbox.arn,
+                               role_arn=route_role.arn,
+                               dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=dlq.arn),
+                               opts=opts)
+    aws.sqs.QueuePolicy(
+        f"{name}-inbox-dlq-policy", queue_url=dlq.url,
+        policy=iam.document(iam.statement(
+            ["sqs:SendMessage"], [dlq.arn], principal={"Service": "events.amazonaws.com"},
+            condition={"ArnEquals": {"aws:SourceArn": rule.arn}})),
+        opts=opts)

@@ -11,9 +11,10 @@ import pulumi_aws as aws
 from components.foundation import iam
 from components.foundation.iam import ServiceRole
 from components.data_product.catalog import ARTIFACTS_PREFIX, glue_logs_statement
-from components.data_product.ingestion.prefixes import BATCH_PREFIX, SFTP_PREFIX, REJECTED_PREFIX, CURATED_BATCH_PREFIX, GLUE_FAILURE_STATES
-from components.data_product.scope import (FUNCTIONS_DIR, ProductScope, alarm)
+from components.data_product.ingestion.prefixes import (BATCH_PREFIX, CURATED_BATCH_PREFIX, GLUE_FAILURE_STATES,
+                                                        REJECTED_PREFIX, SFTP_PREFIX)
 from components.data_product.monitoring import notify_rule
+from components.data_product.scope import FUNCTIONS_DIR, ProductScope, alarm
 from components.data_product.spec import BatchSpec
 from components.data_product.storage import ZoneBucket
 

@@ -9,9 +9,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.foundation import iam, naming
-
 from components.data_product.scope import (Function, ProductScope, alarm, event_target_to_lambda, lambda_function,
-                                  queue_policy_for_events)
+                                           queue_policy_for_events)
 
 
 @dataclass(frozen=True)
@@ -26,7 +25,7 @@ def events(scope: ProductScope, bus: aws.cloudwatch.EventBus, table: aws.dynamod
            topic: aws.sns.Topic) -> Events:
     settings = scope.product.ingestion.events
     assert settings is not None
-    ods = scope.product.operational_store
+    store = scope.product.operational_store
     archive = aws.cloudwatch.EventArchive(
         f"{scope.name}-events-archive",
         description=f"{scope.product_name}: ingested events, kept for replay",
@@ -39,12 +38,12 @@ def events(scope: ProductScope, bus: aws.cloudwatch.EventBus, table: aws.dynamod
     # One queue for everything the writer could not store: target delivery failures, function
     # failures after Lambda's retries, and invalid events (DLQ_URL) -- all EventBridge events.
     dlq = scope.queue("ods-writer-dlq")
-    env: dict[str, pulumi.Input[str]] = {
-        "TABLE_NAME": table.name, "PARTITION_KEY": ods.partition_key, "DLQ_URL": dlq.url,
+    environment: dict[str, pulumi.Input[str]] = {
+        "TABLE_NAME": table.name, "PARTITION_KEY": store.partition_key, "DLQ_URL": dlq.url,
     }
-    if ods.sort_key is not None:
-        env["SORT_KEY"] = ods.sort_key
-    writer = lambda_function(scope, "ods_writer", environment=env, timeout=30, dead_letter_arn=dlq.arn,
+    if store.sort_key is not None:
+        environment["SORT_KEY"] = store.sort_key
+    writer = lambda_function(scope, "ods_writer", environment=environment, timeout=30, dead_letter_arn=dlq.arn,
                              description=f"{scope.product_name}: upsert ingested events into the ODS",
                              statements=[
                                  # Conditional puts are the writer's only table call.
@@ -64,7 +63,7 @@ def events(scope: ProductScope, bus: aws.cloudwatch.EventBus, table: aws.dynamod
         )
         event_target_to_lambda(scope, f"events-{source}", rule, writer, dlq, event_bus_name=bus.name)
         rules[source] = rule
-    queue_policy_for_events(scope, "ods-writer-dlq", dlq, [r.arn for r in rules.values()])
+    queue_policy_for_events(scope, "ods-writer-dlq", dlq, [rule.arn for rule in rules.values()])
     alarm(scope, "ods-writer-dlq-depth", description=f"{scope.product_name}: events could not be written to the ODS",
           namespace="AWS/SQS", metric="ApproximateNumberOfMessagesVisible", statistic="Maximum",
           dimensions={"QueueName": dlq.name}, topic_arn=topic.arn)
