@@ -35,6 +35,7 @@ account = args.account_args(settings)
 alarm_endpoints = args.alarm_endpoints(settings)
 # Read and checked before any resource is declared: nothing is half-deployed when they fail.
 upstream = read_upstream(settings, source=stack_file)
+dr_services = service_settings_in_dr(settings, upstream, source=stack_file)
 budget_limit_usd = (budget_limit(settings, pulumi.get_stack(), source=stack_file)
                     if settings.budget.enabled and settings.alarms else None)
 
@@ -115,7 +116,7 @@ def dr() -> None:
         dax_enabled=settings.dr.dax_enabled, network=net), scope)
         for name, contract in upstream.primary_products.items()}
     services = {name: service(s, lights[s.data_product].served_store(), pilot_light=True).endpoint
-                for name, s in service_settings_in_dr(settings, upstream, source=stack_file).items()}
+                for name, s in dr_services.items()}
     if lights:
         budget(next(iter(lights.values())).alarm_topic.arn)
     pulumi.export("primaryStack", settings.primary_stack)
