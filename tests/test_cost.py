@@ -301,6 +301,29 @@ def test_switch_edits_only_their_setting():
     assert json.loads(cfg["data-delivery-platform:dataProducts"])[0]["ingestion"]["streaming"] == {"shards": 2}
 
 
+
+def test_waf_web_acl_bills_the_acl_and_each_rule_its_association_and_logging_are_free():
+    rules = [{"name": "common", "priority": 0.0}, {"name": "bad-inputs", "priority": 1.0},
+             {"name": "rate-limit-per-ip", "priority": 2.0}]
+    graph = [
+        rec("pulumi:pulumi:Stack", "p-t", {}, parent="", custom=False, provider=""),
+        rec("pulumi:providers:aws", "east", {"region": "us-east-1"}, provider=""), API,
+        rec("aws:wafv2/webAcl:WebAcl", "waf", {"scope": "REGIONAL", "rules": rules}, parent=API.urn),
+        rec("aws:wafv2/webAclAssociation:WebAclAssociation", "waf-alb", {}, parent=API.urn),
+        rec("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "waf-logging", {}, parent=API.urn),
+    ]
+    prices = {"waf.web-acl-month": 5.0, "waf.rule-month": 1.0, "waf.request-million": 0.6}
+    est = estimate(graph, stack="t", region="us-east-1", tables={"us-east-1": table("us-east-1", prices)},
+                   usage={"waf": {"waf.request-million": 10}})
+    assert est.complete
+    assert fixed_line(est, "waf", "waf.web-acl-month").monthly_usd == 5.0
+    assert fixed_line(est, "waf", "waf.rule-month").quantity == 3
+    assert est.fixed_usd == 8.0 and est.usage_usd == 6.0
+    assert est.free == {"aws:wafv2/webAclAssociation:WebAclAssociation": 1,
+                        "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": 1}
+    committed = cost.load_table("us-east-1")
+    assert [committed.get(price_id).usd for price_id in prices] == [5.0, 1.0, 0.6]
+
 def test_usage_profile_file_is_validated(tmp_path):
     good = tmp_path / "usage.yaml"
     good.write_text("'*':\n  lambda.request-million: 2\norders-ods:\n  dynamodb.write-million: 5\n")

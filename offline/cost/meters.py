@@ -8,6 +8,7 @@ nothing of their own; a type in neither is reported as not priced, never counted
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence
 
@@ -218,6 +219,19 @@ def _route53_record(record: Record, graph: Graph) -> list[Meter]:
     return [] if record.inputs.get("aliases") else [Meter("route53.query-million", "usage")]
 
 
+def _waf_web_acl(record: Record, graph: Graph) -> list[Meter]:
+    # AWS WAF bills each web ACL and each rule in it per month (a managed rule group counts as one
+    # rule; paid groups such as Bot Control add their own fees, not priced here), and inspected
+    # requests per million.
+    rules = record.inputs.get("rules") or []
+    if not rules and record.inputs.get("ruleJson"):
+        rules = json.loads(record.inputs["ruleJson"])
+    meters = [Meter("waf.web-acl-month", "fixed", 1, "1 web ACL")]
+    if rules:
+        meters.append(Meter("waf.rule-month", "fixed", len(rules), f"{len(rules)} rule(s)"))
+    return meters + [Meter("waf.request-million", "usage")]
+
+
 def _usage_only(*price_ids: str) -> Callable[[Record, Graph], list[Meter]]:
     return lambda record, graph: [Meter(price_id, "usage") for price_id in price_ids]
 
@@ -235,6 +249,7 @@ METERS: dict[str, Callable[[Record, Graph], list[Meter]]] = {
     "aws:route53/healthCheck:HealthCheck": _route53_health_check,
     "aws:cloudwatch/metricAlarm:MetricAlarm": _metric_alarm,
     "aws:dynamodb/table:Table": _dynamodb_table,
+    "aws:wafv2/webAcl:WebAcl": _waf_web_acl,
     # usage
     "aws:dynamodb/tableReplica:TableReplica": _dynamodb_table_replica,
     "aws:lambda/function:Function": _lambda_function,
@@ -289,6 +304,8 @@ FREE: frozenset[str] = frozenset({
     "aws:sns/topicPolicy:TopicPolicy", "aws:sns/topicSubscription:TopicSubscription",
     "aws:sqs/queuePolicy:QueuePolicy", "aws:sqs/redrivePolicy:RedrivePolicy",
     "aws:transfer/sshKey:SshKey", "aws:transfer/user:User",
+    "aws:wafv2/webAclAssociation:WebAclAssociation",
+    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",  # its log destination bills the logs
     "awsx:ecr:Image",  # built and pushed by the CLI; its storage is priced on the repository
 })
 
@@ -302,4 +319,5 @@ FIXED_COST_TYPES: frozenset[str] = frozenset({
     "aws:dax/cluster:Cluster", "awsx:ec2:Vpc", "aws:lb/loadBalancer:LoadBalancer", "aws:transfer/server:Server",
     "aws:kinesis/stream:Stream", "aws:ecs/service:Service", "aws:ec2/vpcEndpoint:VpcEndpoint", "aws:kms/key:Key",
     "aws:route53/healthCheck:HealthCheck", "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:dynamodb/table:Table",
+    "aws:wafv2/webAcl:WebAcl",
 })
