@@ -131,18 +131,28 @@ def test_marketing_consumes_only_what_retail_granted():
     perms = run.by_type("aws:lakeformation/permissions:Permissions")
     select = [p.inputs for p in perms if "SELECT" in p.inputs["permissions"]]
     assert len(select) == 1 and select[0]["table"]["catalogId"] == "111111111111"
-    allow = run.by_type("aws:cloudwatch/eventPermission:EventPermission")[0].inputs
-    assert allow["principal"] == "111111111111" and allow["eventBusName"] == "default"
-    rule = json.loads(run.by_type("aws:cloudwatch/eventRule:EventRule")[0].inputs["eventPattern"])
-    assert rule == {"account": ["111111111111"], "source": [dev_orders["eventSource"]]}
+    # Nothing is opened on the consumer's default bus: the producer puts straight on the inbox, whose
+    # policy admits only the producer account and only the product's own source.
+    assert not run.by_type("aws:cloudwatch/eventPermission:EventPermission")
+    [inbox] = run.by_type("aws:cloudwatch/eventBus:EventBus")
+    assert inbox.inputs["name"] == dev_orders["shareBusName"]
+    [policy] = run.by_type("aws:cloudwatch/eventBusPolicy:EventBusPolicy")
+    [statement] = json.loads(policy.inputs["policy"])["Statement"]
+    assert statement["Principal"] == {"AWS": "arn:aws:iam::111111111111:root"}
+    assert statement["Resource"] == [inbox.outputs["arn"]]
+    assert statement["Condition"] == {"StringEquals": {"events:source": [dev_orders["eventSource"]]}}
     assert set(run.outputs["consumes"]) == {f"{DEV_REF}:orders"}
 
 
 def test_producer_forwards_events_to_granted_consumers_only():
     run = stack_run("dev")
-    targets = [t.inputs["arn"] for t in run.by_type("aws:cloudwatch/eventTarget:EventTarget")
-               if ":event-bus/default" in t.inputs["arn"]]
-    assert targets == ["arn:aws:events:us-east-1:222222222222:event-bus/default"]
+    # Wired from both graphs: the producer's cross-account target is the consumer's inbox bus.
+    [inbox] = stack_run("marketing").by_type("aws:cloudwatch/eventBus:EventBus")
+    targets = [t for t in run.by_type("aws:cloudwatch/eventTarget:EventTarget") if ":222222222222:" in t.inputs["arn"]]
+    assert [t.inputs["arn"] for t in targets] == [inbox.outputs["arn"]]
+    [rule] = [r for r in run.by_type("aws:cloudwatch/eventRule:EventRule") if r.outputs["name"] == targets[0].inputs["rule"]]
+    assert json.loads(rule.inputs["eventPattern"]) == {
+        "source": [run.outputs["dataProducts"]["orders"]["eventSource"]], "account": ["111111111111"]}
 
 
 def test_an_ungranted_consumer_is_refused_with_the_producer_and_the_missing_grant():
@@ -234,9 +244,12 @@ def test_dr_and_consumer_buses_are_encrypted_and_archived():
     [inbox] = mk.by_type("aws:cloudwatch/eventBus:EventBus")
     key = mk.by_type("aws:kms/key:Key")
     assert inbox.inputs["kmsKeyIdentifier"] in {k.outputs["arn"] for k in key}
-    [target] = mk.by_type("aws:cloudwatch/eventTarget:EventTarget")
-    [dlq] = mk.by_type("aws:sqs/queue:Queue")
-    assert target.inputs["deadLetterConfig"] == {"arn": dlq.outputs["arn"]}
+    # Undeliverable shared events wait in the producer's encrypted DLQ (the consumer runs no rule).
+    assert not mk.by_type("aws:cloudwatch/eventTarget:EventTarget")
+    dev = stack_run("dev")
+    [share] = [t for t in dev.by_type("aws:cloudwatch/eventTarget:EventTarget") if t.inputs["arn"] == inbox.outputs["arn"]]
+    dlq = dev.one("aws:sqs/queue:Queue", "orders-sharing-dlq")
+    assert share.inputs["deadLetterConfig"] == {"arn": dlq.outputs["arn"]}
 
 
 def test_preview_policy_check_prints_report_and_summary(capsys):

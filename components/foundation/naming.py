@@ -115,3 +115,9 @@ def service_event_source(business_unit: str, product: str) -> str:
     ingestion source of the product (the loader refuses one equal to it), so the ODS writer's rules
     never see the services' own writes."""
     return f"{business_unit}.{product}.ods"
+
+
+def inbox_bus_name(business_unit: str, environment: str, product: str) -> str:
+    """The event bus a consumer account receives a product's events on, named after the producer
+    (the consumer learns it from the contract). EventBridge bus names: 1-256 of [/.-_A-Za-z0-9]."""
+    return physical_name("eventbus", "inbox", business_unit, environment, product)

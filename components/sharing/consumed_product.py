@@ -7,7 +7,6 @@ analyst role and grants, and an encrypted inbox for the events.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pulumi
@@ -16,7 +15,6 @@ import pulumi_aws as aws
 from components.foundation import iam
 from components.foundation.context import StackContext
 from components.foundation.kms import customer_key
-from components.foundation.queue import dead_letter_queue
 from components.sharing.contract import DataProductContract
 
 
@@ -41,8 +39,8 @@ class ConsumedDataProduct(pulumi.ComponentResource):
 
     Children: a Glue resource link to the producer's database; an analyst role (trusted by this
     account only) with Lake Formation DESCRIBE on the link and SELECT/DESCRIBE on the producer's
-    tables; an inbox event bus, a permission letting only the producer account put events on
-    this account's default bus, and a rule routing the producer's events to the inbox.
+    tables; an encrypted inbox event bus (named by the producer's contract, archived 30 days) whose
+    policy accepts PutEvents only from the producer account and only with the product's source.
     """
 
     def __init__(self, name: str, args: ConsumedDataProductArgs, opts: pulumi.ResourceOptions | None = None):
@@ -52,7 +50,7 @@ class ConsumedDataProduct(pulumi.ComponentResource):
         analyst = _analyst_role(name, args, child)
         _lake_formation_grants(name, args, link, analyst, parent=self)
         key, inbox = _inbox(name, args, child)
-        _route_producer_events(name, args, key, inbox, child)
+        _accept_producer_events(name, args, inbox, child)
 
         self.link = link
         self.analyst = analyst
@@ -130,41 +128,26 @@ def _inbox(name: str, args: ConsumedDataProductArgs,
     key = customer_key(
         f"{name}-key", description=f"{stack.prefix} inbox for {args.producer_stack} {contract.name}",
         alias=f"alias/{stack.prefix}/{contract.name}-inbox", partition=stack.partition, account_id=stack.account_id,
-        # The inbox bus and archive, and the dead letters EventBridge puts in the encrypted DLQ.
-        # SQS itself uses the key with its callers' permissions: no statement for it.
-        service_statements=[iam.key_for_event_buses(stack.account_id),
-                            iam.key_for_delivery("events.amazonaws.com", sid="EventBridgeDelivers")],
+        # The inbox bus and its archive encrypt with it.
+        service_statements=[iam.key_for_event_buses(stack.account_id)],
         allow_data_destroy=stack.allow_data_destroy, opts=opts)
-    inbox = aws.cloudwatch.EventBus(f"{name}-inbox", name=f"{stack.prefix}-{contract.name}-inbox",
+    inbox = aws.cloudwatch.EventBus(f"{name}-inbox", name=contract.share_bus_name,
                                     kms_key_identifier=key.arn, opts=opts)
     aws.cloudwatch.EventArchive(f"{name}-inbox-archive", event_source_arn=inbox.arn, retention_days=30,
                                 kms_key_identifier=key.arn, opts=opts)
     return key, inbox
 
 
-def _route_producer_events(name: str, args: ConsumedDataProductArgs, key: aws.kms.Key,
-                           inbox: aws.cloudwatch.EventBus, opts: pulumi.ResourceOptions) -> None:
-    """Only the producer account may put events on the default bus; its product's events go on to
-    the inbox, and what cannot be delivered waits in an encrypted dead-letter queue."""
-    stack, contract = args.stack, args.contract
-    producer_account = contract.account_id
-    dlq = dead_letter_queue(f"{name}-inbox-dlq", key_arn=key.arn, opts=opts)
-    aws.cloudwatch.EventPermission(
-        f"{name}-producer-may-put", principal=producer_account,
-        statement_id=f"{contract.name}-from-{producer_account}",
-        action="events:PutEvents", event_bus_name="default", opts=opts)
-    route_role = iam.service_role(f"{name}-route", service="events.amazonaws.com", account_id=stack.account_id,
-                                  statements=[iam.statement(["events:PutEvents"], [inbox.arn])], opts=opts)
-    rule = aws.cloudwatch.EventRule(
-        f"{name}-from-producer", event_bus_name="default",
-        event_pattern=json.dumps({"account": [producer_account], "source": [contract.event_source]}), opts=opts)
-    aws.cloudwatch.EventTarget(f"{name}-to-inbox", rule=rule.name, event_bus_name="default", arn=inbox.arn,
-                               role_arn=route_role.arn,
-                               dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=dlq.arn),
-                               opts=opts)
-    aws.sqs.QueuePolicy(
-        f"{name}-inbox-dlq-policy", queue_url=dlq.url,
+def _accept_producer_events(name: str, args: ConsumedDataProductArgs, inbox: aws.cloudwatch.EventBus,
+                            opts: pulumi.ResourceOptions) -> None:
+    """The producer's EventSharing puts its change events straight on the inbox; the inbox's policy
+    accepts them only from the producer account and only with the product's own source
+    (EventBridge user guide, "Send events to a custom bus in a different account")."""
+    contract = args.contract
+    aws.cloudwatch.EventBusPolicy(
+        f"{name}-inbox-policy", event_bus_name=inbox.name,
         policy=iam.document(iam.statement(
-            ["sqs:SendMessage"], [dlq.arn], principal={"Service": "events.amazonaws.com"},
-            condition={"ArnEquals": {"aws:SourceArn": rule.arn}})),
+            ["events:PutEvents"], [inbox.arn], sid="ProducerPublishesItsProduct",
+            principal={"AWS": iam.account_root(args.stack.partition, contract.account_id)},
+            condition={"StringEquals": {"events:source": [contract.event_source]}})),
         opts=opts)

@@ -61,6 +61,8 @@ class DataProductContract:
     ods_table_arn: str
     ods_stream_arn: str
     alarm_topic_arn: str
+    # The bus a consumer receives the product's change events on (in the consumer's account).
+    share_bus_name: str
     spec: DataProductSpec
     consumers: tuple[str, ...] = ()
     stream_arn: Optional[str] = None
