@@ -157,6 +157,7 @@ def parse_settings(config: Mapping[str, Any], *, source: str, stack: Optional[st
     """Validate a flat `{"<namespace>:<key>": value}` config map; `source` names the stack file,
     `stack` (default: from `source`) and `organization` the stack being loaded."""
     keys = _field_keys()
+    named_secrets = _named_secrets(config)
     data: dict[str, Any] = {}
     for full_key, value in config.items():
         problem = _namespace_problem(full_key, source)
@@ -170,6 +171,13 @@ def parse_settings(config: Mapping[str, Any], *, source: str, stack: Optional[st
                 # A secret is never a setting: a setting names its key (e.g. a service's
                 # public.oidc.clientSecret) and the component reads it as a Pulumi secret.
                 continue
+            if key in named_secrets:
+                got = "null" if _decode(value) is None else "a plaintext value"
+                raise SettingsError(f"{source}: {full_key}: must be a secret ({named_secrets[key]} names it), got {got}; "
+                                    f"set it with `pulumi config set --secret {key} <value>`")
+            if _decode(value) is None:  # e.g. a secret emptied by hand
+                raise SettingsError(f"{source}: {full_key}: null; secrets are set with `pulumi config set --secret "
+                                    f"{key} <value>`, settings must be known keys: {_unknown_key((key,))}")
             raise SettingsError(f"{source}: {full_key}: {_unknown_key((key,))}")
         data[key] = _decode(value)
         if data[key] is None:
@@ -212,6 +220,19 @@ def parse_settings(config: Mapping[str, Any], *, source: str, stack: Optional[st
         more = f" [+{len(problems) - 1} more problem(s)]" if len(problems) > 1 else ""
         raise SettingsError(f"{source}: {PROJECT}:{key}: {msg}{_item_name(data, _key_parts(key))}{more}")
     return settings
+
+
+def _named_secrets(config: Mapping[str, Any]) -> dict[str, str]:
+    """Secret config keys the (not yet validated) services name -> the key path naming each."""
+    services = _decode(config.get(f"{PROJECT}:services"))
+    named: dict[str, str] = {}
+    for i, svc in enumerate(services if isinstance(services, list) else []):
+        public = svc.get("public") if isinstance(svc, dict) else None
+        oidc = public.get("oidc") if isinstance(public, dict) else None
+        name = oidc.get("clientSecret") if isinstance(oidc, dict) else None
+        if isinstance(name, str):
+            named.setdefault(name, f"services[{i}].public.oidc.clientSecret")
+    return named
 
 
 def _missing_secrets(settings: StackSettings, config: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -1037,10 +1037,16 @@ def test_client_secret_must_be_a_set_secret():
         "Pulumi.dev.yaml: data-delivery-platform:services[0].public.oidc.clientSecret: names the secret config key "
         "'ordersApiOidcClientSecret', which this stack does not set; run `pulumi config set --secret "
         "ordersApiOidcClientSecret <the IdP client secret>` [in orders-api]")
-    # a plaintext value in the stack file is not a secret: refused as an unknown key
-    plaintext = {**config, "data-delivery-platform:ordersApiOidcClientSecret": "hunter2"}
-    assert _settings_error(plaintext).startswith(
-        "Pulumi.dev.yaml: data-delivery-platform:ordersApiOidcClientSecret: unknown key")
+    # a plaintext value (or null) in the stack file is not a secret
+    for value, got in (("hunter2", "a plaintext value"), ("null", "null")):
+        plaintext = {**config, "data-delivery-platform:ordersApiOidcClientSecret": value}
+        assert _settings_error(plaintext) == (
+            "Pulumi.dev.yaml: data-delivery-platform:ordersApiOidcClientSecret: must be a secret "
+            f"(services[0].public.oidc.clientSecret names it), got {got}; set it with `pulumi config set --secret "
+            "ordersApiOidcClientSecret <value>`")
+    # a secret nobody names is still skipped, never a setting
+    from stackconfig import parse_settings
+    assert parse_settings({**config, "data-delivery-platform:spareSecret": "[secret]"}, source="Pulumi.dev.yaml")
 
 
 @pytest.mark.parametrize("field, value, says", [
