@@ -73,6 +73,6 @@ def region_fact(table: dict[str, str], region: str, what: str) -> str:
 
 def az_id_prefix(region: str) -> str:
     """The region code AZ ids start with (`use1` in `use1-az1`)."""
-    from stackconfig.regions import short_code
+    from components.foundation.regions import short_code
 
     return AZ_ID_PREFIX_OVERRIDES.get(region) or short_code(region)
