@@ -15,8 +15,8 @@ from typing import Optional
 
 import pulumi
 
-from components import iam
-from components.context import ServedStore
+from components.foundation import iam
+from components.foundation.context import ServedStore
 
 ODS_ITEM_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
                     "dynamodb:ConditionCheckItem")
