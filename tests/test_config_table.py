@@ -26,13 +26,16 @@ from pydantic.alias_generators import to_snake
 from offline.runner import load_stack_config
 from stackconfig import SettingsError, StackSettings, parse_settings
 from stackconfig import limits
-from stackconfig.loader import PROJECT
+from stackconfig.loader import OFFLINE_SECRET, PROJECT
 
 STACKS = ("dev", "dr", "marketing")
 RAW = {s: load_stack_config(s) for s in STACKS}
 
 
 def _decode(v: str) -> Any:
+    # A `secure:` value reaches the program as the offline runner's placeholder, which is no JSON.
+    if v == OFFLINE_SECRET:
+        return v
     return json.loads(v) if v[:1] in "[{" or v in ("true", "false") else v
 
 
