@@ -272,6 +272,76 @@ def test_alb_dns_name_zone_and_arns():
     full(regional_arn("elasticloadbalancing") + rf"listener/app/retail-dev-api/{HEX16}/{HEX16}", lid)
 
 
+# --- WAF ------------------------------------------------------------------------------------------
+
+WAF_RULES = [
+    {"name": "ip-reputation", "priority": 10, "statement": {"managedRuleGroupStatement": {
+        "vendorName": "AWS", "name": "AWSManagedRulesAmazonIpReputationList"}}},
+    {"name": "rate", "priority": 20, "statement": {"rateBasedStatement": {"aggregateKeyType": "IP", "limit": 2000}}},
+    {"name": "common", "priority": 30, "statement": {"managedRuleGroupStatement": {
+        "vendorName": "AWS", "name": "AWSManagedRulesCommonRuleSet"}}},
+]
+
+
+def test_waf_web_acl_regional_arn_id_lock_token_and_capacity():
+    # terraform-provider-aws internal/service/wafv2/web_acl.go: id = CreateWebACL Summary.Id (UUID); arn,
+    # capacity, lock_token from GetWebACL. WAF API reference: REGIONAL ARNs are .../regional/webacl/<name>/<id>.
+    rid, acl = build("aws:wafv2/webAcl:WebAcl", "api-waf", {"name": "retail-dev-api", "scope": "REGIONAL",
+                                                             "rules": WAF_RULES}, region="us-west-2")
+    full(UUID, rid)
+    assert acl["arn"] == f"arn:aws:wafv2:us-west-2:{ACCT}:regional/webacl/retail-dev-api/{rid}"
+    full(UUID, acl["lockToken"])
+    assert acl["lockToken"] != rid
+    assert acl["capacity"] == 25 + 2 + 700  # managed groups' fixed WCUs + a rate-based rule's base 2
+    assert acl["name"] == "retail-dev-api" and "applicationIntegrationUrl" not in acl
+
+
+def test_waf_cloudfront_web_acl_is_global_in_us_east_1():
+    rid, acl = build("aws:wafv2/webAcl:WebAcl", "cdn-waf", {"name": "edge", "scope": "CLOUDFRONT"}, region="eu-west-1")
+    assert acl["arn"] == f"arn:aws:wafv2:us-east-1:{ACCT}:global/webacl/edge/{rid}"
+    assert acl["capacity"] == 0  # no rules
+
+
+def test_waf_capacity_of_an_undocumented_statement_is_not_invented():
+    custom = {"name": "geo", "priority": 1, "statement": {"geoMatchStatement": {"countryCodes": ["KP"]}}}
+    _, acl = build("aws:wafv2/webAcl:WebAcl", "w", {"name": "w", "scope": "REGIONAL", "rules": WAF_RULES + [custom]})
+    assert "capacity" not in acl
+    scoped = {"name": "bad", "priority": 2, "statement": {"managedRuleGroupStatement": {
+        "vendorName": "AWS", "name": "AWSManagedRulesKnownBadInputsRuleSet", "scopeDownStatement": {"x": {}}}}}
+    _, acl = build("aws:wafv2/webAcl:WebAcl", "w2", {"name": "w2", "scope": "REGIONAL", "rules": [scoped]})
+    assert "capacity" not in acl
+
+
+def test_waf_association_and_logging_configuration_ids():
+    # web_acl_association.go: id = "<web_acl_arn>,<resource_arn>" (flex.FlattenResourceId, separator ",");
+    # web_acl_logging_configuration.go: id = the web ACL's ARN (PutLoggingConfiguration's ResourceArn)
+    _, acl = build("aws:wafv2/webAcl:WebAcl", "w", {"name": "w", "scope": "REGIONAL"})
+    _, lb = build("aws:lb/loadBalancer:LoadBalancer", "alb", {"name": "api"})
+    rid, out = build("aws:wafv2/webAclAssociation:WebAclAssociation", "assoc",
+                     {"webAclArn": acl["arn"], "resourceArn": lb["arn"]})
+    assert rid == f"{acl['arn']},{lb['arn']}" and out == {"webAclArn": acl["arn"], "resourceArn": lb["arn"]}
+    with pytest.raises(KeyError, match="webAclArn and resourceArn"):
+        build("aws:wafv2/webAclAssociation:WebAclAssociation", "half", {"resourceArn": lb["arn"]})
+    lid, _ = build("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "logs",
+                   {"resourceArn": acl["arn"], "logDestinationConfigs": ["arn:aws:logs:x"]})
+    assert lid == acl["arn"]
+
+
+def test_dev_stack_waf_association_carries_the_web_acls_arn(dev_run):
+    acls = dev_run.custom("aws:wafv2/webAcl:WebAcl")
+    associations = dev_run.custom("aws:wafv2/webAclAssociation:WebAclAssociation")
+    assert acls and len(associations) == len(acls)
+    balancers = {lb.outputs["arn"] for lb in dev_run.custom("aws:lb/loadBalancer:LoadBalancer")}
+    for acl in acls:
+        full(regional_arn("wafv2") + rf"regional/webacl/{re.escape(acl.outputs['name'])}/{UUID}", acl.outputs["arn"])
+        assert acl.outputs["capacity"] > 0
+        [association] = [a for a in associations if a.inputs.get("webAclArn") == acl.outputs["arn"]]
+        assert association.inputs["resourceArn"] in balancers
+        [logging] = [c for c in dev_run.custom("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration")
+                     if c.inputs.get("resourceArn") == acl.outputs["arn"]]
+        assert logging.id == acl.outputs["arn"]
+
+
 def test_unknown_region_is_refused_not_guessed():
     with pytest.raises(KeyError, match="ALB hosted zone id"):
         build("aws:lb/loadBalancer:LoadBalancer", "alb", {"name": "x"}, region="xx-nowhere-1")

@@ -10,11 +10,11 @@ invented. Source paths in the comments (`s3/bucket.go`, ...) are under terraform
 from __future__ import annotations
 
 from offline.mocks.builders import (api_gateway, catalog, containers, dns, dynamodb, iam, kms, lambda_functions,
-                                    load_balancing, messaging, monitoring, network, s3, streaming, transfer)
+                                    load_balancing, messaging, monitoring, network, s3, streaming, transfer, waf)
 from offline.mocks.builders.base import Builder
 
 FAMILIES = (s3, kms, dynamodb, iam, monitoring, messaging, streaming, lambda_functions, transfer, network,
-            load_balancing, containers, api_gateway, catalog, dns)
+            load_balancing, waf, containers, api_gateway, catalog, dns)
 
 
 def _registry() -> dict[str, Builder]:
