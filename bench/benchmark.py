@@ -123,10 +123,8 @@ def _replay(records: list, wired: bool = True) -> float:
     resource's Output, so the baseline has the same dependency graph as the program -- what a
     hand-written program registering the same resources pays. wired=False passes literals."""
     import pulumi
-    from pulumi.runtime import settings as rt_settings
-    from pulumi.runtime.stack import run_pulumi_func
-    from pulumi.runtime.sync_await import _sync_await
 
+    from offline.engine import run_program
     from offline.mocks import PlatformMocks, RecordingMonitor
     from stackconfig.loader import PROJECT
 
@@ -176,9 +174,7 @@ def _replay(records: list, wired: bool = True) -> float:
     mocks = PlatformMocks(account_id=account, region=provider.inputs.get("region", "us-east-1"), stack_outputs=refs)
     monitor = RecordingMonitor(mocks)
     start = time.perf_counter()
-    rt_settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="dev", preview=False, monitor=monitor)
-    _sync_await(run_pulumi_func(program))
+    run_program(program, mocks=mocks, monitor=monitor, project=PROJECT, stack="dev")
     elapsed = time.perf_counter() - start
     if len(monitor.records) != len(records):
         raise SystemExit(f"replay registered {len(monitor.records)} resources, the program {len(records)}")

@@ -14,9 +14,6 @@ from typing import Any, Callable, Optional
 import pulumi
 import pulumi_aws as aws
 import pytest
-from pulumi.runtime import settings as rt_settings
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 from components.foundation import blueprint, naming
 from components.foundation.context import NetworkRefs, StackContext
@@ -25,6 +22,7 @@ from components.data_product import DataProduct, DataProductArgs
 from components.data_product.lake_formation import lake_formation_settings
 from components.sharing.contract import CONTRACT_VERSION, ContractError, DataProductContract
 from stackconfig.args import data_product_spec
+from offline.engine import resolve, run_program
 from offline.mocks import PlatformMocks, Record, RecordingMonitor
 from offline.runner import ROOT, StackRun, load_stack_config, run_stack
 from stackconfig.loader import PROJECT
@@ -807,15 +805,13 @@ def _settings(**overrides: Any) -> DataProductSpec:
 def build(program: Callable[[aws.Provider], Any]) -> tuple[Any, list[Record]]:
     mocks = PlatformMocks(account_id=ACCOUNT, region=REGION)
     monitor = RecordingMonitor(mocks)
-    rt_settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(mocks, project="ddp-test", stack="dev", preview=False, monitor=monitor)
     holder: dict[str, Any] = {}
 
     def main() -> None:
         provider = aws.Provider("test-provider", region=REGION, allowed_account_ids=[ACCOUNT])
         holder["value"] = program(provider)
 
-    _sync_await(run_pulumi_func(main))
+    run_program(main, mocks=mocks, monitor=monitor, project="ddp-test", stack="dev")
     return holder["value"], list(monitor.records)
 
 
@@ -847,7 +843,7 @@ def test_served_store_without_dax():
     store, records = build(program)
     assert (store.dax_endpoint, store.dax_cluster_arn, store.client_security_group_id) == (None, None, None)
     assert (store.event_source, store.partition_key, store.sort_key) == ("retail.orders.ods", "id", None)
-    assert _sync_await(pulumi.Output.from_input(store.table_name).future()) == "retail-dev-orders-ods"
+    assert resolve(store.table_name) == "retail-dev-orders-ods"
     assert not [r for r in records if r.type.startswith("aws:dax/")]
 
 
@@ -860,7 +856,6 @@ def test_served_store_with_dax(dev):
         return p.served_store()
 
     store, records = build(program)
-    resolve = lambda v: _sync_await(pulumi.Output.from_input(v).future())  # noqa: E731
     clients = [r for r in records if r.name == "orders-dax-clients-sg"][0]
     assert resolve(store.client_security_group_id) == clients.id
     # Clients take a daxs:// URL built from the cluster's address and port; the provider's
