@@ -51,7 +51,7 @@ lake_formation = lake_formation_settings(f"{settings.prefix}-lakeformation", sta
 
 def service(s: ServiceSettings, store: ServedStore, *, pilot_light: bool) -> OperationalService:
     svc = OperationalService(s.name, OperationalServiceArgs(
-        service=s, stack=stack, network=net, store=store, pilot_light=pilot_light), scope)
+        service=args.service_spec(s), stack=stack, network=net, store=store, pilot_light=pilot_light), scope)
     if settings.dr.hosted_zone_id and s.runtime == "fargate":
         FailoverEndpoint(f"{s.name}-dns", FailoverEndpointArgs(
             zone_id=settings.dr.hosted_zone_id, record_name=f"{s.name}.{settings.dr.domain_name}",

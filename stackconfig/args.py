@@ -14,7 +14,9 @@ from components.foundation.account import AccountArgs
 from components.foundation.blueprint import org_tags
 from components.foundation.context import StackContext
 from components.foundation.network import NetworkArgs
-from stackconfig.model import DataProductSettings, StackSettings
+from components.operational_service.spec import (CognitoLoginSpec, JwtSpec, OidcLoginSpec, PublicEdgeSpec,
+                                                 ServiceSpec)
+from stackconfig.model import DataProductSettings, ServiceSettings, StackSettings
 
 
 def stack_context(settings: StackSettings, *, region: Optional[str] = None) -> StackContext:
@@ -53,3 +55,18 @@ def alarm_endpoints(settings: StackSettings) -> tuple[AlarmEndpoint, ...]:
     """Who receives the stack's alarms (none in a stack that raises none)."""
     return tuple(AlarmEndpoint(protocol=protocol, endpoint=endpoint)
                  for protocol, endpoint in (settings.alarms.endpoints if settings.alarms else []))
+
+
+def service_spec(service: ServiceSettings) -> ServiceSpec:
+    """The settings of one service as the OperationalService component takes them."""
+    public = None
+    if service.public is not None:
+        edge = service.public
+        public = PublicEdgeSpec(
+            oidc=OidcLoginSpec(**edge.oidc.model_dump()) if edge.oidc is not None else None,
+            cognito=CognitoLoginSpec(**edge.cognito.model_dump()) if edge.cognito is not None else None,
+            rate_limit=edge.rate_limit)
+    jwt = JwtSpec(issuer=service.jwt.issuer, audience=tuple(service.jwt.audience)) if service.jwt else None
+    plain = service.model_dump(exclude={"public", "jwt", "desired_count", "min_count", "max_count", "allowed_cidrs"})
+    return ServiceSpec(**plain, public=public, jwt=jwt, allowed_cidrs=tuple(service.allowed_cidrs),
+                       desired=service.desired, minimum=service.minimum, maximum=service.maximum)

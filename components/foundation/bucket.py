@@ -70,6 +70,8 @@ class SecureBucket:
     name: pulumi.Output[str]
     arn: pulumi.Output[str]
     versioning: aws.s3.BucketVersioning
+    # ELB and log delivery check they may write before they turn logging on.
+    policy: aws.s3.BucketPolicy
     # Settings that must exist before anything writes to the bucket, in creation order.
     children: list[pulumi.Resource]
 
@@ -134,7 +136,8 @@ def secure_bucket(
             f"{name}-access-logs", bucket=bucket.id, target_bucket=log_bucket.name,
             target_prefix=log_prefix or pulumi.Output.concat(bucket.id, "/"),
             opts=_after(opts, bucket, *log_bucket.children)))
-    return SecureBucket(bucket=bucket, name=bucket.id, arn=bucket.arn, versioning=versioning, children=children)
+    return SecureBucket(bucket=bucket, name=bucket.id, arn=bucket.arn, versioning=versioning, policy=policy,
+                        children=children)
 
 
 def _after(opts: pulumi.ResourceOptions, bucket: aws.s3.Bucket, *deps: pulumi.Resource) -> pulumi.ResourceOptions:

@@ -69,7 +69,7 @@ def lambda_function(resource_name: str, args: FunctionArgs, opts: pulumi.Resourc
     return aws.lambda_.Function(
         resource_name,
         name=args.function_name,
-        description=args.description,
+        description=args.description or None,
         code=args.code,
         handler=args.handler,
         runtime=blueprint.LAMBDA_RUNTIME,

@@ -15,17 +15,17 @@ from typing import Any, Optional
 import pulumi
 import pulumi_aws as aws
 import pytest
-from pulumi.runtime import settings as rt_settings
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 from sdk_names import assert_absent
 from components.foundation import blueprint, naming
-from components import svc_names, svc_policies
+from components.operational_service import names as svc_names
+from components.operational_service import policies as svc_policies
 from components.foundation.context import NetworkRefs, ServedStore, StackContext
 from components.operational_service import (API_ACCESS_LOG_FORMAT, FUNCTION_SOURCE, OperationalService,
                                             OperationalServiceArgs, certificate_region_problem)
+from offline.engine import resolve, run_program
 from offline.mocks import PlatformMocks, Record, RecordingMonitor
+from stackconfig.args import service_spec
 from stackconfig.model import ServiceSettings
 
 ACCOUNT = "111111111111"
@@ -160,9 +160,6 @@ def build(service: ServiceSettings, *, store: ServedStore = STORE, stack: StackC
     mocks = EdgeMocks(account_id=stack.account_id, region=stack.region, partition=stack.partition)
     mocks.vpc_cidrs[str(NET.vpc_id)] = VPC_CIDR  # what getVpc reports for the hand-made VPC
     monitor = RecordingMonitor(mocks)
-    rt_settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(mocks, project="ddp-test", stack=stack.environment, preview=False, monitor=monitor)
-    pulumi.runtime.set_all_config(dict(SECRET_CONFIG if config is None else config))
     holder: dict[str, OperationalService] = {}
 
     def program() -> None:
@@ -171,16 +168,15 @@ def build(service: ServiceSettings, *, store: ServedStore = STORE, stack: StackC
             default_tags=aws.ProviderDefaultTagsArgs(tags=ORG_TAGS))
         holder["svc"] = OperationalService(
             service.name,
-            OperationalServiceArgs(service=service, stack=stack, network=NET, store=store, pilot_light=pilot_light),
+            OperationalServiceArgs(service=service_spec(service), stack=stack, network=NET, store=store,
+                                   pilot_light=pilot_light),
             pulumi.ResourceOptions(providers=[provider]),
         )
 
-    _sync_await(run_pulumi_func(program))
+    run_program(program, mocks=mocks, monitor=monitor, project="ddp-test", stack=stack.environment,
+                config=dict(SECRET_CONFIG if config is None else config))
     svc = holder["svc"]
-    outputs = {}
-    for key in OUTPUT_NAMES:
-        value = getattr(svc, key)
-        outputs[key] = None if value is None else _sync_await(pulumi.Output.from_input(value).future())
+    outputs = {key: None if getattr(svc, key) is None else resolve(getattr(svc, key)) for key in OUTPUT_NAMES}
     return Built(svc, list(monitor.records), outputs)
 
 
@@ -758,12 +754,12 @@ def test_lambda_pilot_light_is_deployed_but_not_routed():
 
 def test_args_reject_another_products_store():
     with pytest.raises(ValueError, match="serves data product 'orders'"):
-        OperationalServiceArgs(service=fargate(), stack=DEV, network=NET, store=replace(STORE, data_product="stock"))
+        OperationalServiceArgs(service=service_spec(fargate()), stack=DEV, network=NET, store=replace(STORE, data_product="stock"))
 
 
 def test_args_reject_half_configured_dax():
     with pytest.raises(ValueError, match="go together"):
-        OperationalServiceArgs(service=fargate(), stack=DEV, network=NET,
+        OperationalServiceArgs(service=service_spec(fargate()), stack=DEV, network=NET,
                                store=replace(STORE, client_security_group_id=None))
 
 

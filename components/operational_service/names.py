@@ -90,7 +90,3 @@ def source_tag(directory: Path) -> str:
         digest.update(path.read_bytes())
         digest.update(b"\0")
     return f"src-{digest.hexdigest()[:20]}"
-
-
-if __name__ == "__main__":  # CI: docker build -t "$REPO:$(python -m components.svc_names)" functions/ods_api
-    print(source_tag(Path(__file__).resolve().parent.parent / "functions" / "ods_api"))
