@@ -20,7 +20,8 @@ from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_camel
 
 from stackconfig.checks import stack_problems
-from stackconfig.model import FieldProblem, StackSettings, check_physical_names
+from stackconfig.model import FieldProblem, StackSettings
+from stackconfig.physical_names import check_physical_names
 
 PROJECT = "data-delivery-platform"
 # Keys that are not ours but that we read.
@@ -156,6 +157,25 @@ def parse_settings(config: Mapping[str, Any], *, source: str, stack: Optional[st
                    organization: Optional[str] = None) -> StackSettings:
     """Validate a flat `{"<namespace>:<key>": value}` config map; `source` names the stack file,
     `stack` (default: from `source`) and `organization` the stack being loaded."""
+    data = _settings_data(config, source)
+    try:
+        settings = StackSettings.model_validate(data, by_alias=True, by_name=False)
+    except ValidationError as exc:
+        raise _first_validation_error(exc, data, source) from None
+    problems = stack_problems(settings, stack=stack if stack is not None else stack_name_of(source),
+                              organization=organization)
+    problems += check_physical_names(settings)
+    problems += _missing_secrets(settings, config)
+    if problems:
+        key, msg = problems[0]
+        more = f" [+{len(problems) - 1} more problem(s)]" if len(problems) > 1 else ""
+        raise SettingsError(f"{source}: {PROJECT}:{key}: {msg}{_item_name(data, _key_parts(key))}{more}")
+    return settings
+
+
+def _settings_data(config: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """The program's own keys, decoded, plus the region: what `StackSettings` validates. Keys of
+    other namespaces, unknown keys and nulls stop here; secret values are never settings."""
     keys = _field_keys()
     named_secrets = _named_secrets(config)
     data: dict[str, Any] = {}
@@ -171,14 +191,7 @@ def parse_settings(config: Mapping[str, Any], *, source: str, stack: Optional[st
                 # A secret is never a setting: a setting names its key (e.g. a service's
                 # public.oidc.clientSecret) and the component reads it as a Pulumi secret.
                 continue
-            if key in named_secrets:
-                got = "null" if _decode(value) is None else "a plaintext value"
-                raise SettingsError(f"{source}: {full_key}: must be a secret ({named_secrets[key]} names it), got {got}; "
-                                    f"set it with `pulumi config set --secret {key} <value>`")
-            if _decode(value) is None:  # e.g. a secret emptied by hand
-                raise SettingsError(f"{source}: {full_key}: null; secrets are set with `pulumi config set --secret "
-                                    f"{key} <value>`, settings must be known keys: {_unknown_key((key,))}")
-            raise SettingsError(f"{source}: {full_key}: {_unknown_key((key,))}")
+            raise SettingsError(_not_a_setting(full_key, key, value, source, named_secrets))
         data[key] = _decode(value)
         if data[key] is None:
             field = StackSettings.model_fields[keys[key]]
@@ -188,38 +201,44 @@ def parse_settings(config: Mapping[str, Any], *, source: str, stack: Optional[st
     if REGION_KEY not in config:
         raise SettingsError(f"{source}: {REGION_KEY}: required; set the primary region, e.g. us-east-1")
     data["region"] = _decode(config[REGION_KEY])
-    try:
-        settings = StackSettings.model_validate(data, by_alias=True, by_name=False)
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        # A misspelt key usually also leaves a required key missing: name the misspelling.
-        errors.sort(key=lambda e: e["type"] != "extra_forbidden")
-        first = errors[0]
-        loc = tuple(first["loc"])
-        error = (first.get("ctx") or {}).get("error")
-        if isinstance(error, FieldProblem):
-            loc += _key_parts(error.key)
-        key = REGION_KEY if loc[:1] == ("region",) else f"{PROJECT}:{_path(loc)}" if loc else PROJECT
-        msg = first["msg"].removeprefix("Value error, ")
-        value = first.get("input")
-        got = "" if first["type"] in ("missing", "extra_forbidden") or isinstance(value, (dict, list)) \
-            and first["type"] == "value_error" else f" (got {_short(value)})"
-        if isinstance(error, FieldProblem) or first["type"] == "value_error" and value is None:
-            got = ""
-        where = _item_name(data, loc)
-        if first["type"] == "extra_forbidden":
-            msg = _unknown_key(loc)
-        more = f" [+{len(errors) - 1} more problem(s)]" if len(errors) > 1 else ""
-        raise SettingsError(f"{source}: {key}: {msg}{got}{where}{more}") from None
-    problems = stack_problems(settings, stack=stack if stack is not None else stack_name_of(source),
-                              organization=organization)
-    problems += check_physical_names(settings)
-    problems += _missing_secrets(settings, config)
-    if problems:
-        key, msg = problems[0]
-        more = f" [+{len(problems) - 1} more problem(s)]" if len(problems) > 1 else ""
-        raise SettingsError(f"{source}: {PROJECT}:{key}: {msg}{_item_name(data, _key_parts(key))}{more}")
-    return settings
+    return data
+
+
+def _not_a_setting(full_key: str, key: str, value: Any, source: str, named_secrets: dict[str, str]) -> str:
+    """The one line for a key of this program that is no setting and no secret value."""
+    if key in named_secrets:
+        got = "null" if _decode(value) is None else "a plaintext value"
+        return (f"{source}: {full_key}: must be a secret ({named_secrets[key]} names it), got {got}; "
+                f"set it with `pulumi config set --secret {key} <value>`")
+    if _decode(value) is None:  # e.g. a secret emptied by hand
+        return (f"{source}: {full_key}: null; secrets are set with `pulumi config set --secret "
+                f"{key} <value>`, settings must be known keys: {_unknown_key((key,))}")
+    return f"{source}: {full_key}: {_unknown_key((key,))}"
+
+
+def _first_validation_error(exc: ValidationError, data: dict[str, Any], source: str) -> SettingsError:
+    """The model's first problem as one line: the key path (down to the key a `FieldProblem`
+    blames), the message, the value given and how many more problems there are."""
+    errors = exc.errors(include_url=False)
+    # A misspelt key usually also leaves a required key missing: name the misspelling.
+    errors.sort(key=lambda e: e["type"] != "extra_forbidden")
+    first = errors[0]
+    loc = tuple(first["loc"])
+    error = (first.get("ctx") or {}).get("error")
+    if isinstance(error, FieldProblem):
+        loc += _key_parts(error.key)
+    key = REGION_KEY if loc[:1] == ("region",) else f"{PROJECT}:{_path(loc)}" if loc else PROJECT
+    msg = first["msg"].removeprefix("Value error, ")
+    value = first.get("input")
+    got = "" if first["type"] in ("missing", "extra_forbidden") or isinstance(value, (dict, list)) \
+        and first["type"] == "value_error" else f" (got {_short(value)})"
+    if isinstance(error, FieldProblem) or first["type"] == "value_error" and value is None:
+        got = ""
+    where = _item_name(data, loc)
+    if first["type"] == "extra_forbidden":
+        msg = _unknown_key(loc)
+    more = f" [+{len(errors) - 1} more problem(s)]" if len(errors) > 1 else ""
+    return SettingsError(f"{source}: {key}: {msg}{got}{where}{more}")
 
 
 def _named_secrets(config: Mapping[str, Any]) -> dict[str, str]:
