@@ -12,6 +12,7 @@ import json
 import re
 import types
 import typing
+import unicodedata
 from pathlib import PurePath
 from typing import Any, Mapping, Optional
 
@@ -35,7 +36,16 @@ OTHER_KEYS = {
 
 
 class SettingsError(pulumi.RunError):
-    """A stack file value is invalid. The message is the one line the user sees."""
+    """A stack file value is invalid. The message is the one line the user sees: line breaks and
+    other control characters that came from the stack file (a key, a name, a value quoted in the
+    message) are shown escaped, so they cannot break the line or hide a part of it."""
+
+    def __init__(self, message: str):
+        super().__init__(_one_line(message))
+
+
+def _one_line(text: str) -> str:
+    return "".join(repr(ch)[1:-1] if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
 
 
 def _field_keys(model: type[BaseModel] = StackSettings) -> dict[str, str]:

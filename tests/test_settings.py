@@ -172,6 +172,21 @@ def test_sftp_key_must_be_openssh():
     assert "OpenSSH public key line" in error_of(cfg_with(dataProducts=bad))
 
 
+@pytest.mark.parametrize("cfg, blamed", [
+    # An unknown key with a line break inside a data product.
+    (lambda: cfg_with(dataProducts=products(lambda ps: ps[0].update({"bad\nkey": 1}))),
+     "dataProducts[0].bad\\nkey: unknown key"),
+    # A top-level key of this program with a line break.
+    (lambda: {**BASE, f"{PROJECT}:own\rer": "x"}, f"{PROJECT}:own\\rer: unknown key"),
+    # A value quoted in the message (an event source) with a line break and an escape character.
+    (lambda: cfg_with(dataProducts=products(lambda ps: ps[0]["ingestion"]["events"].update(sources=["a\n\x1bb"]))),
+     "event source 'a\\n\\x1bb'"),
+], ids=["unknown-key", "top-level-key", "quoted-value"])
+def test_control_characters_from_the_stack_file_stay_on_the_one_line(cfg, blamed):
+    msg = error_of(cfg())  # asserts one line
+    assert blamed in msg, msg
+
+
 # --- property test: many generated bad configs, never a traceback -----------------------------
 
 json_values = st.recursive(
