@@ -266,6 +266,22 @@ def test_pilot_light_is_under_ten_percent_of_the_primary():
     assert comparison.share < 0.10
 
 
+def readme_cost_section() -> str:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    return readme.split("## What a stack costs", 1)[1].split("\n## ", 1)[0]
+
+
+def test_readme_cost_figures_are_the_committed_ones():
+    """The README's totals table and DR share are today's committed estimate, not an older one."""
+    section = readme_cost_section()
+    totals = {stack: doc["fixedMonthlyUsd"] for stack, doc in cost.committed_totals()["stacks"].items()}
+    table = {stack: float(usd.replace(",", "")) for stack, usd in re.findall(r"^\| `(\w+)` \| \$([\d,.]+) \|", section, re.M)}
+    assert table == totals
+    comparison = cost.dr_comparison(shipped_estimate("dev"), shipped_estimate("dr"))
+    assert f"**{comparison.share * 100:.1f} %**" in section
+    assert f"${comparison.dr_fixed_usd:,.2f}" in section
+
+
 def test_switch_savings_rerun_the_stack_with_the_switch_flipped():
     run = shipped_run("dev")
     base = shipped_estimate("dev")
