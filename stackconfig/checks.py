@@ -86,7 +86,8 @@ def _dr_stack_problems(s: StackSettings) -> list[tuple[str, str]]:
             problems.append((key, f"does not apply to a dr stack: the pilot light mirrors the primary's (primaryStack) "
                                   f"{key}; declare them in the primary's stack file"))
     if "dr_region" in given:
-        problems.append(("drRegion", "does not apply to a dr stack: its region is aws:region; the primary names drRegion"))
+        problems.append(("drRegion", "does not apply to a dr stack: its region is aws:region; the primary names "
+                                     "drRegion"))
     if "replication_time_control" in s.dr.model_fields_set:
         problems.append(("dr.replicationTimeControl", "applies to the primary stack, which owns replication"))
     return problems
@@ -107,7 +108,7 @@ def _primary_stack_problems(s: StackSettings) -> list[tuple[str, str]]:
                                      "drRegion"))
     if "replication_time_control" in dr_given and s.dr_region is None:
         problems.append(("dr.replicationTimeControl", "applies only with drRegion (S3 replication to the DR region)"))
-    if s.dr.hosted_zone_id is not None and not any(v.runtime == "fargate" for v in s.services):
+    if s.dr.hosted_zone_id is not None and not any(service.runtime == "fargate" for service in s.services):
         problems.append(("dr.hostedZoneId", "failover records point at Fargate services' load balancers and this "
                                             "stack declares none; remove dr.hostedZoneId and dr.domainName"))
     return problems
@@ -143,7 +144,7 @@ def _duplicate_names(s: StackSettings) -> list[tuple[str, str]]:
     for index, product in enumerate(s.data_products):
         if product.name in seen:
             problems.append((f"dataProducts[{index}].name", f"duplicate data product name '{product.name}' (also "
-                                                            f"dataProducts[{seen[product.name]}]); names must be unique"))
+                             f"dataProducts[{seen[product.name]}]); names must be unique"))
         seen.setdefault(product.name, index)
     seen = {}
     for index, service in enumerate(s.services):
@@ -180,7 +181,8 @@ def _consumer_problems(s: StackSettings, index: int, product: DataProductSetting
     # EventBridge: rules on the product's bus (one per event source, one per consumer account,
     # one per lambda service triggered by its events).
     sources = product.ingestion.events.sources if product.ingestion.events else []
-    triggered = [v for v in s.services if v.data_product == product.name and v.trigger == "events"]
+    triggered = [service for service in s.services
+                 if service.data_product == product.name and service.trigger == "events"]
     rules = len(sources) + len(product.consumers) + len(triggered)
     if rules > limits.EVENT_BUS_RULES:
         key = f"dataProducts[{index}].consumers" if len(product.consumers) >= len(sources) \

@@ -83,9 +83,9 @@ class DataProductSettings(Model):
     def _consumers(cls, v: list) -> list:
         if not isinstance(v, list):
             raise ValueError("must be a list of 12-digit account ids")
-        for i, a in enumerate(v):
+        for i, account in enumerate(v):
             try:
-                account_id(a)
+                account_id(account)
             except ValueError as exc:
                 raise FieldProblem(f"[{i}]", str(exc)) from None
         no_duplicates(v, "consumer account")

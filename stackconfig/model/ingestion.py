@@ -91,7 +91,7 @@ class SftpIngestion(Model):
     @field_validator("users")
     @classmethod
     def _unique(cls, v: list[SftpUser]) -> list[SftpUser]:
-        no_duplicates([u.name for u in v], "SFTP user", "[{i}].name")
+        no_duplicates([user.name for user in v], "SFTP user", "[{i}].name")
         return v
 
 
@@ -103,9 +103,9 @@ class EventsIngestion(Model):
     @field_validator("sources")
     @classmethod
     def _sources(cls, v: list[str]) -> list[str]:
-        for i, s in enumerate(v):
-            if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9._-]{0,255}", s) or s.startswith("aws."):
-                raise FieldProblem(f"[{i}]", f"event source '{s[:60]}' must be like 'retail.orders' (letters, digits, "
+        for i, source in enumerate(v):
+            if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9._-]{0,255}", source) or source.startswith("aws."):
+                raise FieldProblem(f"[{i}]", f"event source '{source[:60]}' must be like 'retail.orders' (letters, digits, "
                                              ". _ -, at most 256) and not start with 'aws.'")
         no_duplicates(v, "event source")
         return v

@@ -69,21 +69,21 @@ class ServiceSettings(Model):
     def _cidrs(cls, v: list[str]) -> list[str]:
         seen: dict[str, int] = {}
         per_family = {4: 0, 6: 0}
-        for i, c in enumerate(v):
+        for i, cidr in enumerate(v):
             try:
-                net = ipaddress.ip_network(c, strict=True)
+                net = ipaddress.ip_network(cidr, strict=True)
             except ValueError:
-                raise FieldProblem(f"[{i}]", f"'{c[:50]}' is not a CIDR block like 203.0.113.0/24 "
+                raise FieldProblem(f"[{i}]", f"'{cidr[:50]}' is not a CIDR block like 203.0.113.0/24 "
                                              "(host bits must be zero)") from None
             if str(net) in seen:
-                raise FieldProblem(f"[{i}]", f"'{c}' is listed twice (also at [{seen[str(net)]}])")
+                raise FieldProblem(f"[{i}]", f"'{cidr}' is listed twice (also at [{seen[str(net)]}])")
             seen[str(net)] = i
             per_family[net.version] += 1
             if per_family[net.version] > limits.MAX_ALLOWED_CIDRS_PER_FAMILY:
                 raise FieldProblem(f"[{i}]", f"at most {limits.MAX_ALLOWED_CIDRS_PER_FAMILY} IPv{net.version} CIDRs: each "
                                    f"takes {limits.ALB_RULES_PER_CIDR} of the load balancer security group's "
                                    f"{limits.SG_INBOUND_RULES} inbound rules")
-        return [str(ipaddress.ip_network(c)) for c in v]
+        return [str(ipaddress.ip_network(cidr)) for cidr in v]
 
     @field_validator("image")
     @classmethod
@@ -108,9 +108,9 @@ class ServiceSettings(Model):
         return self
 
     def _check_keys_of_the_other_runtime(self) -> None:
-        for f in LAMBDA_ONLY if self.runtime == "fargate" else FARGATE_ONLY:
-            if getattr(self, f) is not None:
-                raise FieldProblem(to_camel(f), f"{to_camel(f)} does not apply to runtime {self.runtime}")
+        for field in LAMBDA_ONLY if self.runtime == "fargate" else FARGATE_ONLY:
+            if getattr(self, field) is not None:
+                raise FieldProblem(to_camel(field), f"{to_camel(field)} does not apply to runtime {self.runtime}")
 
     def _check_fargate_image(self) -> None:
         if self.build_image == (self.image is not None):

@@ -16,7 +16,7 @@ HTTPS_URL = r"^https://[A-Za-z0-9.-]+(?::\d{1,5})?(?:/[^\s]*)?$"
 SECRET_CONFIG_KEY = r"^[A-Za-z][A-Za-z0-9_-]{0,99}$"
 COGNITO_POOL_ARN = r"^arn:aws[a-z-]*:cognito-idp:[a-z0-9-]+:\d{12}:userpool/[a-z0-9-]+_[0-9A-Za-z]+$"
 # Private address space an internal load balancer may admit: RFC 1918, shared (RFC 6598), IPv6 ULA.
-PRIVATE_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
+PRIVATE_NETWORKS = tuple(ipaddress.ip_network(network) for network in (
     "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"))
 # ALB session cookie lifetime: AWS allows 1 s .. 7 days and defaults to 7 days; ours is 1 hour.
 SESSION_TIMEOUT_SECONDS = 3600
@@ -83,10 +83,11 @@ def check_edge_cidrs(public: Optional[PublicEdge], allowed_cidrs: list[str]) -> 
         raise FieldProblem("allowedCidrs", "public fargate services need allowedCidrs: the CIDRs allowed to "
                            "reach the load balancer on 443 (0.0.0.0/0 for anyone who can log in)")
     if public is None:
-        for i, c in enumerate(allowed_cidrs):
-            net = ipaddress.ip_network(c)
-            if not any(net.version == p.version and net.subnet_of(p) for p in PRIVATE_NETWORKS):  # type: ignore[arg-type]
-                raise FieldProblem(f"allowedCidrs[{i}]", f"'{c}' is not private address space: this service's "
+        for i, cidr in enumerate(allowed_cidrs):
+            net = ipaddress.ip_network(cidr)
+            if not any(net.version == private.version and net.subnet_of(private)  # type: ignore[arg-type]
+                       for private in PRIVATE_NETWORKS):
+                raise FieldProblem(f"allowedCidrs[{i}]", f"'{cidr}' is not private address space: this service's "
                                    "load balancer is internal; allowed: CIDRs within 10.0.0.0/8, 172.16.0.0/12, "
                                    "192.168.0.0/16, 100.64.0.0/10, fc00::/7 (default: the VPC's CIDR), or "
                                    "expose it with public: {oidc|cognito}, which adds a login and a WAF")

@@ -59,18 +59,18 @@ class AlarmSettings(Model):
     @field_validator("email")
     @classmethod
     def _email(cls, v: list[str]) -> list[str]:
-        for i, a in enumerate(v):
-            if len(a) > 254 or not EMAIL_RE.fullmatch(a):
-                raise FieldProblem(f"[{i}]", f"'{a[:60]}' is not an email address like oncall@example.com")
-        no_duplicates([a.lower() for a in v], "email", "[{i}]")
+        for i, address in enumerate(v):
+            if len(address) > 254 or not EMAIL_RE.fullmatch(address):
+                raise FieldProblem(f"[{i}]", f"'{address[:60]}' is not an email address like oncall@example.com")
+        no_duplicates([address.lower() for address in v], "email", "[{i}]")
         return v
 
     @field_validator("https")
     @classmethod
     def _https(cls, v: list[str]) -> list[str]:
-        for i, u in enumerate(v):
-            if len(u) > 2048 or not HTTPS_RE.fullmatch(u):
-                raise FieldProblem(f"[{i}]", f"'{u[:60]}' is not an https:// URL (SNS delivers alarms to it over TLS; "
+        for i, url in enumerate(v):
+            if len(url) > 2048 or not HTTPS_RE.fullmatch(url):
+                raise FieldProblem(f"[{i}]", f"'{url[:60]}' is not an https:// URL (SNS delivers alarms to it over TLS; "
                                              "plain http is not allowed)")
         no_duplicates(v, "https endpoint", "[{i}]")
         return v
@@ -84,7 +84,7 @@ class AlarmSettings(Model):
     @property
     def endpoints(self) -> list[tuple[str, str]]:
         """(SNS protocol, endpoint) pairs, in the order given: email first, then https."""
-        return [("email", a) for a in self.email] + [("https", u) for u in self.https]
+        return [("email", address) for address in self.email] + [("https", url) for url in self.https]
 
 
 class BudgetSettings(Model):
@@ -143,22 +143,22 @@ class StackSettings(Model):
     @field_validator("tags")
     @classmethod
     def _tags(cls, v: dict[str, str]) -> dict[str, str]:
-        reserved = {k.lower() for k in (*limits.ORG_TAG_KEYS, *limits.RESOURCE_TAG_KEYS)}
+        reserved = {name.lower() for name in (*limits.ORG_TAG_KEYS, *limits.RESOURCE_TAG_KEYS)}
         seen: dict[str, str] = {}
-        for k, value in v.items():
+        for key, value in v.items():
             try:
-                limits.check_tag_key(k)
-                limits.check_tag_value(value, f"the value of tag '{k[:40]}'")
+                limits.check_tag_key(key)
+                limits.check_tag_value(value, f"the value of tag '{key[:40]}'")
             except ValueError as exc:
-                raise FieldProblem(k, str(exc)) from None
-            if k.lower() in reserved or k.lower().startswith(limits.RESOURCE_TAG_PREFIX):
-                raise FieldProblem(k, f"tag key '{k}' is set by the platform (reserved: "
-                                      f"{', '.join((*limits.ORG_TAG_KEYS, *limits.RESOURCE_TAG_KEYS))}, "
-                                      f"{limits.RESOURCE_TAG_PREFIX}*); owner and costCenter have their own keys")
-            if k.lower() in seen:
-                raise FieldProblem(k, f"tag keys '{seen[k.lower()]}' and '{k}' differ only in case; IAM treats "
-                                      "them as one key")
-            seen[k.lower()] = k
+                raise FieldProblem(key, str(exc)) from None
+            if key.lower() in reserved or key.lower().startswith(limits.RESOURCE_TAG_PREFIX):
+                raise FieldProblem(key, f"tag key '{key}' is set by the platform (reserved: "
+                                        f"{', '.join((*limits.ORG_TAG_KEYS, *limits.RESOURCE_TAG_KEYS))}, "
+                                        f"{limits.RESOURCE_TAG_PREFIX}*); owner and costCenter have their own keys")
+            if key.lower() in seen:
+                raise FieldProblem(key, f"tag keys '{seen[key.lower()]}' and '{key}' differ only in case; IAM "
+                                        "treats them as one key")
+            seen[key.lower()] = key
         if len(v) > limits.MAX_USER_TAGS:
             raise ValueError(f"{len(v)} tags; at most {limits.MAX_USER_TAGS}: AWS allows "
                              f"{limits.MAX_TAGS_PER_RESOURCE} per resource and the platform sets "
