@@ -118,7 +118,7 @@ def crawler(scope: ProductScope, part: str, *, db: aws.glue.CatalogDatabase, db_
         iam.statement(["lakeformation:GetDataAccess"], ["*"], sid="LakeFormation"),
     ])
     incremental = recrawl == "CRAWL_NEW_FOLDERS_ONLY"
-    c = aws.glue.Crawler(
+    glue_crawler = aws.glue.Crawler(
         f"{scope.name}-{part}",
         name=scope.physical("glue", part),
         description=f"Catalogs {', '.join(t.zone.zone for t in targets)} data of {scope.product_name}",
@@ -142,7 +142,7 @@ def crawler(scope: ProductScope, part: str, *, db: aws.glue.CatalogDatabase, db_
         configuration=CRAWLER_CONFIGURATION,
         opts=scope.after(role.policy),
     )
-    return c, role
+    return glue_crawler, role
 
 
 def glue_database_names(scope: ProductScope) -> tuple[str, str]:
@@ -206,4 +206,4 @@ def product_catalog(scope: ProductScope, zones: Mapping[str, ZoneRef], security:
         locations = [(zones[zone], registered[zone])] if zone else []
         crawler_grants(scope, part, crawler_role, db, locations, lf_deps)
     consumer_grants(scope, shared, registered["reportable"], lf_deps)
-    return Catalog(shared, internal, {k: c for k, (c, _) in crawlers.items()}, role, raw_crawler_name)
+    return Catalog(shared, internal, {part: built for part, (built, _) in crawlers.items()}, role, raw_crawler_name)

@@ -74,11 +74,11 @@ def lifecycle_rules(scope: ProductScope, zone: str) -> list[aws.s3.BucketLifecyc
 
     A noncurrent transition is only kept when it happens before the versions expire (S3 rejects
     a transition on or after the expiration)."""
-    lc = scope.product.lifecycle
-    expire = lc.noncurrent_version_expiration_days
+    lifecycle = scope.product.lifecycle
+    expire = lifecycle.noncurrent_version_expiration_days
     noncurrent = [
         aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionTransitionArgs(noncurrent_days=days, storage_class=cls)
-        for days, cls in ((lc.transition_to_ia_days, "STANDARD_IA"), (lc.transition_to_glacier_days, "GLACIER"))
+        for days, cls in ((lifecycle.transition_to_ia_days, "STANDARD_IA"), (lifecycle.transition_to_glacier_days, "GLACIER"))
         if days < expire
     ]
     rules = [
@@ -101,8 +101,8 @@ def lifecycle_rules(scope: ProductScope, zone: str) -> list[aws.s3.BucketLifecyc
             status="Enabled",
             filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
             transitions=[
-                aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(days=lc.transition_to_ia_days, storage_class="STANDARD_IA"),
-                aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(days=lc.transition_to_glacier_days, storage_class="GLACIER"),
+                aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(days=lifecycle.transition_to_ia_days, storage_class="STANDARD_IA"),
+                aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(days=lifecycle.transition_to_glacier_days, storage_class="GLACIER"),
             ],
         ))
     return rules

@@ -85,29 +85,29 @@ def physical_name(kind: str, *parts: str) -> str:
 ZONES = ("raw", "curated", "reportable")
 
 
-def bucket_name(bu: str, env: str, product: str, zone: str, account_id: str, region_code: str) -> str:
-    return physical_name("s3", bu, env, product, zone, account_id, region_code)
+def bucket_name(business_unit: str, environment: str, product: str, zone: str, account_id: str, region_code: str) -> str:
+    return physical_name("s3", business_unit, environment, product, zone, account_id, region_code)
 
 
-def table_name(bu: str, env: str, product: str) -> str:
-    return physical_name("dynamodb", bu, env, product, "ods")
+def table_name(business_unit: str, environment: str, product: str) -> str:
+    return physical_name("dynamodb", business_unit, environment, product, "ods")
 
 
-def role_name(bu: str, env: str, *purpose: str) -> str:
-    return physical_name("iam_role", bu, env, *purpose)
+def role_name(business_unit: str, environment: str, *purpose: str) -> str:
+    return physical_name("iam_role", business_unit, environment, *purpose)
 
 
-def glue_database_name(bu: str, env: str, product: str) -> str:
-    return physical_name("glue_database", bu, env, product)
+def glue_database_name(business_unit: str, environment: str, product: str) -> str:
+    return physical_name("glue_database", business_unit, environment, product)
 
 
-def dax_cluster_name(bu: str, env: str, product: str) -> str:
-    return physical_name("dax", bu, env, product)
+def dax_cluster_name(business_unit: str, environment: str, product: str) -> str:
+    return physical_name("dax", business_unit, environment, product)
 
 
-def prefixed(kind: str, bu: str, env: str, *parts: str) -> str:
+def prefixed(kind: str, business_unit: str, environment: str, *parts: str) -> str:
     """Generic `<bu>-<env>-<parts...>` name under the rule for `kind`."""
-    return physical_name(kind, bu, env, *parts)
+    return physical_name(kind, business_unit, environment, *parts)
 
 
 def service_event_source(business_unit: str, product: str) -> str:

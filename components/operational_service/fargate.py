@@ -51,7 +51,8 @@ class FargateParts:
         )
         sources: dict[str, tuple[str, pulumi.Input[str], str]]  # key -> (SG rule field, CIDR, described as)
         if s.allowed_cidrs:
-            sources = {svc_names.cidr_key(c): ("cidr_ipv6" if ":" in c else "cidr_ipv4", c, c) for c in s.allowed_cidrs}
+            sources = {svc_names.cidr_key(cidr): ("cidr_ipv6" if ":" in cidr else "cidr_ipv4", cidr, cidr)
+                       for cidr in s.allowed_cidrs}
         else:  # internal default (settings refuse a public service without CIDRs): the VPC itself
             vpc = aws.ec2.get_vpc_output(id=net.vpc_id, opts=pulumi.InvokeOutputOptions(parent=self))
             sources = {"vpc": ("cidr_ipv4", vpc.cidr_block, "the VPC")}
@@ -80,10 +81,9 @@ class FargateParts:
     def _alb_access_logs(self, name: str, args: OperationalServiceArgs, child: pulumi.ResourceOptions) -> aws.s3.BucketPolicy:
         """ALB access logs: an SSE-S3 bucket (ELB cannot write to SSE-KMS), otherwise the blueprint's."""
         s, st = args.service, args.stack
-        bu, env = st.business_unit, st.environment
         logs = secure_bucket(
             f"{name}-alb-logs",
-            bucket_name=naming.physical_name("s3", bu, env, s.name, "alb-logs", st.account_id, st.region_code),
+            bucket_name=naming.physical_name("s3", st.business_unit, st.environment, s.name, "alb-logs", st.account_id, st.region_code),
             kms_key_arn=None,
             log_target="alb-access-logs",
             allow_data_destroy=st.allow_data_destroy,
@@ -108,11 +108,11 @@ class FargateParts:
     def _load_balancer(self, name: str, args: OperationalServiceArgs, child: pulumi.ResourceOptions, bucket_policy: aws.s3.BucketPolicy) -> aws.lb.Listener:
         """Load balancer, target group, listeners (and the WAF when public)."""
         s, st, net = args.service, args.stack, args.network
-        bu, env, port = st.business_unit, st.environment, s.container_port
+        port = s.container_port
         internal, bucket = s.public is None, self.access_log_bucket
         self.load_balancer = aws.lb.LoadBalancer(
             f"{name}-alb",
-            name=naming.physical_name("alb", bu, env, s.name),
+            name=naming.physical_name("alb", st.business_unit, st.environment, s.name),
             internal=internal,
             load_balancer_type="application",
             security_groups=[self.alb_security_group.id],
@@ -126,7 +126,7 @@ class FargateParts:
         )
         self.target_group = aws.lb.TargetGroup(
             f"{name}-tg",
-            name=naming.physical_name("target_group", bu, env, s.name),
+            name=naming.physical_name("target_group", st.business_unit, st.environment, s.name),
             port=port, protocol="HTTP", target_type="ip", vpc_id=net.vpc_id,
             deregistration_delay=30,
             health_check=aws.lb.TargetGroupHealthCheckArgs(
@@ -163,11 +163,10 @@ class FargateParts:
     def _service_image(self, name: str, args: OperationalServiceArgs, child: pulumi.ResourceOptions) -> tuple[pulumi.Input[str], Optional[pulumi.Input[str]]]:
         """The configured image, or this stack's ECR repository and the image `pulumi up` builds."""
         s, st = args.service, args.stack
-        bu, env = st.business_unit, st.environment
         if s.build_image:
             self.repository: Optional[aws.ecr.Repository] = aws.ecr.Repository(
                 f"{name}-repo",
-                name=svc_names.ecr_repository_name(bu, env, s.name),
+                name=svc_names.ecr_repository_name(st.business_unit, st.environment, s.name),
                 image_tag_mutability="IMMUTABLE",
                 image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
                 encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(
@@ -240,10 +239,10 @@ class FargateParts:
     def _task_definition(self, name: str, args: OperationalServiceArgs, child: pulumi.ResourceOptions, image: pulumi.Input[str]) -> None:
         """Cluster and task definition."""
         s, st = args.service, args.stack
-        bu, env, port = st.business_unit, st.environment, s.container_port
+        port = s.container_port
         internal = s.public is None
         self.cluster = aws.ecs.Cluster(
-            f"{name}-cluster", name=naming.prefixed("ecs", bu, env, s.name),
+            f"{name}-cluster", name=naming.prefixed("ecs", st.business_unit, st.environment, s.name),
             settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
             tags=self._tags, opts=child,
         )
@@ -276,7 +275,7 @@ class FargateParts:
         }
         self.task_definition = aws.ecs.TaskDefinition(
             f"{name}-task",
-            family=naming.prefixed("ecs", bu, env, s.name),
+            family=naming.prefixed("ecs", st.business_unit, st.environment, s.name),
             requires_compatibilities=["FARGATE"],
             network_mode="awsvpc",
             cpu=str(s.cpu),
@@ -294,11 +293,11 @@ class FargateParts:
     def _ecs_service(self, name: str, args: OperationalServiceArgs, child: pulumi.ResourceOptions, https: aws.lb.Listener) -> None:
         """The ECS service (at zero in a pilot light)."""
         s, st, net = args.service, args.stack, args.network
-        bu, env, port = st.business_unit, st.environment, s.container_port
+        port = s.container_port
         desired = 0 if args.pilot_light else s.desired
         self.service = aws.ecs.Service(
             f"{name}-service",
-            name=naming.prefixed("ecs", bu, env, s.name),
+            name=naming.prefixed("ecs", st.business_unit, st.environment, s.name),
             cluster=self.cluster.arn,
             task_definition=self.task_definition.arn,
             launch_type="FARGATE",

@@ -28,13 +28,13 @@ def _check(kind: str, name: str, pattern: re.Pattern, max_len: int) -> str:
     return name
 
 
-def ecr_repository_name(bu: str, env: str, service: str) -> str:
+def ecr_repository_name(business_unit: str, environment: str, service: str) -> str:
     """`<bu>-<env>/<service>`: one namespace per stack in the account's registry."""
-    return _check("ecr", f"{bu}-{env}/{service}", _ECR_RE, 256)
+    return _check("ecr", f"{business_unit}-{environment}/{service}", _ECR_RE, 256)
 
 
-def event_rule_name(bu: str, env: str, service: str) -> str:
-    return _check("event rule", f"{bu}-{env}-{service}-trigger", _RULE_RE, 64)
+def event_rule_name(business_unit: str, environment: str, service: str) -> str:
+    return _check("event rule", f"{business_unit}-{environment}-{service}-trigger", _RULE_RE, 64)
 
 
 def log_group_name(prefix: str, service: str, purpose: str) -> str:
