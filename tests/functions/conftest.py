@@ -77,7 +77,7 @@ def fresh_env(monkeypatch):
         "REQUIRED_FIELDS", "TIMESTAMP_FIELD", "TABLE_NAME", "PARTITION_KEY", "SORT_KEY",
         "PARTITION_KEY_TYPE", "SORT_KEY_TYPE", "DLQ_URL", "ALLOWED_SUFFIXES", "MAX_OBJECT_BYTES",
         "QUARANTINE_PREFIX", "ON_VALID", "CRAWLER_NAME", "ETL_JOB_NAME", "DAX_ENDPOINT",
-        "EVENT_BUS_NAME", "EVENT_SOURCE", "PORT",
+        "EVENT_BUS_NAME", "EVENT_SOURCE", "PORT", "ALB_ARN",
     ):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
