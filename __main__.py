@@ -46,7 +46,8 @@ network = Network(settings.prefix, args.network_args(settings), scope)
 net = NetworkRefs(vpc_id=network.vpc_id, private_subnet_ids=network.private_subnet_ids,
                   public_subnet_ids=network.public_subnet_ids)
 # Account-wide (per region): the deploy role administers Lake Formation; no IAMAllowedPrincipals.
-lake_formation = lake_formation_settings(f"{settings.prefix}-lakeformation", stack, [account.deploy_role_arn], scope)
+lake_formation = lake_formation_settings(f"{settings.prefix}-lakeformation", stack,
+                                        [account.deploy_role_arn, *settings.lake_formation_admins], scope)
 
 
 def service(s: ServiceSettings, store: ServedStore, *, pilot_light: bool) -> OperationalService:

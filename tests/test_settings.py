@@ -243,3 +243,21 @@ def test_service_log_bucket_name_limit():
     bad = services(lambda ss: ss[0].update(name=long))
     msg = error_of(cfg_with(services=bad, businessUnit="retailgroup1"))
     assert f"{PROJECT}:services[0].name" in msg and "alb-logs" in msg and "at most 63" in msg
+
+
+@pytest.mark.parametrize("admins, fragment", [
+    (["arn:aws:iam::222222222222:role/X"], "lakeFormationAdmins[0]: 'arn:aws:iam::222222222222:role/X' is not in this "
+                                           "stack's account 111111111111"),
+    (["DataLakeAdmin"], "lakeFormationAdmins[0]: 'DataLakeAdmin' is not an IAM role or user ARN"),
+    (["arn:aws:iam::111111111111:role/A", "arn:aws:iam::111111111111:role/A"], "lakeFormationAdmins[1]: "
+                                                                               "'arn:aws:iam::111111111111:role/A' is listed twice"),
+])
+def test_lake_formation_admins_are_this_accounts_principals(admins, fragment):
+    from offline.runner import load_stack_config
+    cfg = load_stack_config("dev")
+    cfg["data-delivery-platform:lakeFormationAdmins"] = json.dumps(admins)
+    with pytest.raises(SettingsError) as err:
+        parse_settings(cfg, source="Pulumi.dev.yaml")
+    assert str(err.value).startswith("Pulumi.dev.yaml: data-delivery-platform:" + fragment)
+    cfg["data-delivery-platform:lakeFormationAdmins"] = json.dumps(["arn:aws:iam::111111111111:user/ops/alice"])
+    assert parse_settings(cfg, source="Pulumi.dev.yaml").lake_formation_admins == ["arn:aws:iam::111111111111:user/ops/alice"]

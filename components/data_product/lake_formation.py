@@ -25,9 +25,11 @@ def lake_formation_settings(name: str, stack: StackContext,
                             opts: pulumi.ResourceOptions | None = None) -> aws.lakeformation.DataLakeSettings:
     """The account's Lake Formation settings: create ONCE per stack (they are account-wide).
 
-    - `admins`: the data lake administrators, who then grant everything else. Pass the deploy
-      role ARN (`components.account.deploy_role_arn(settings)`); when omitted, the role the
-      provider deploys with is read from the caller identity;
+    - `admins`: the data lake administrators, who then grant everything else: the deploy role
+      ARN and the admins the account already has (the stack's `lakeFormationAdmins`), merged
+      into the one list Lake Formation keeps per account and region; the preview warns with the
+      resulting list. When omitted, the role the provider deploys with is read from the caller
+      identity;
     - no IAMAllowedPrincipals defaults for new databases and tables: access to catalog data is
       only ever what Lake Formation grants, never "any IAM principal with glue:Get*";
     - cross-account grant version 4, so consumers in other accounts can be granted.
@@ -40,6 +42,14 @@ def lake_formation_settings(name: str, stack: StackContext,
         admins = [caller.arn.apply(_role_of_session)]
     elif not admins:
         raise ValueError("lake_formation_settings needs at least one admin (the deploy role ARN)")
+    else:
+        admins = list(dict.fromkeys(admins))  # the deploy role first, the account's existing admins kept
+        # Lake Formation keeps one admin list per account and region, and this resource sets it
+        # whole: say so in the preview, so no existing admin is dropped without anyone noticing.
+        pulumi.log.warn(
+            f"Lake Formation data lake administrators of account {stack.account_id} in {stack.region} are set to "
+            f"exactly: {', '.join(str(a) for a in admins)}. Any other existing admin loses the role; list them "
+            "under lakeFormationAdmins in the stack file.")
     return aws.lakeformation.DataLakeSettings(
         name,
         admins=list(admins),

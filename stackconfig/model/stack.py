@@ -105,6 +105,9 @@ def _tag_value(v: object, what: str) -> object:
     return v
 
 
+LAKE_FORMATION_ADMIN_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]{1,512}")
+
+
 class StackSettings(Model):
     """Everything a stack file declares, after validation."""
     business_unit: str = Field(pattern=r"^[a-z][a-z0-9]{1,11}$")
@@ -127,6 +130,10 @@ class StackSettings(Model):
     alarms: Optional[AlarmSettings] = None
     # Created where there is an alarm topic to notify (stacks that raise alarms).
     budget: BudgetSettings = BudgetSettings()
+    # Data lake administrators the account already has (IAM role or user ARNs of this account).
+    # Lake Formation keeps ONE admin list per account and region: the stack sets it to the deploy
+    # role plus these, so list every existing admin here or they lose their rights.
+    lake_formation_admins: list[str] = []
 
     @field_validator("region", "dr_region")
     @classmethod
@@ -165,6 +172,29 @@ class StackSettings(Model):
                              f"{len(limits.ORG_TAG_KEYS)} on every resource and up to "
                              f"{limits.RESOURCE_TAGS_RESERVED} more on some")
         return v
+
+    @field_validator("lake_formation_admins")
+    @classmethod
+    def _lake_formation_admins(cls, v: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for i, arn in enumerate(v):
+            if not LAKE_FORMATION_ADMIN_ARN.fullmatch(arn):
+                raise FieldProblem(f"[{i}]", f"'{arn[:80]}' is not an IAM role or user ARN like "
+                                             "arn:aws:iam::111111111111:role/DataLakeAdmin")
+            if arn in seen:
+                raise FieldProblem(f"[{i}]", f"'{arn}' is listed twice")
+            seen.add(arn)
+        return v
+
+    @model_validator(mode="after")
+    def _admins_in_this_account(self) -> "StackSettings":
+        for i, arn in enumerate(self.lake_formation_admins):
+            partition, account = arn.split(":")[1], arn.split(":")[4]
+            if (partition, account) != (self.partition, self.account.id):
+                raise FieldProblem(f"lakeFormationAdmins[{i}]", f"'{arn}' is not in this stack's account "
+                                   f"{self.account.id} ({self.partition}); data lake admins are principals of the "
+                                   "account whose catalog they administer")
+        return self
 
     @property
     def partition(self) -> str:

@@ -914,3 +914,30 @@ def test_a_contract_from_another_release_is_refused_with_both_versions(dev):
         DataProductContract.from_export({k: v for k, v in c.items() if k != "catalogDatabase"}, producer_stack="x")
     with pytest.raises(ContractError, match="exports no data product contract"):
         DataProductContract.from_export(None, producer_stack="x")
+
+
+def test_lake_formation_admins_merge_the_accounts_existing_ones_and_the_preview_says_so(monkeypatch):
+    deploy_role = f"arn:aws:iam::{ACCOUNT}:role/PlatformDeployer"
+    existing = f"arn:aws:iam::{ACCOUNT}:role/DataLakeAdmin"
+    warnings: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *a, **k: warnings.append(message))
+
+    def program(provider):
+        return lake_formation_settings("lf", STACK, [deploy_role, existing, deploy_role],
+                                       pulumi.ResourceOptions(provider=provider))
+
+    _, records = build(program)
+    [settings] = [r for r in records if r.type == T_LF_SETTINGS]
+    assert settings.inputs["admins"] == [deploy_role, existing]  # kept, once each, the deploy role first
+    assert len(warnings) == 1 and f"set to exactly: {deploy_role}, {existing}" in warnings[0]
+    assert "lakeFormationAdmins" in warnings[0]
+
+
+def test_the_stack_files_lake_formation_admins_reach_the_settings():
+    cfg = load_stack_config("dev")
+    existing = f"arn:aws:iam::{ACCOUNT}:role/DataLakeAdmin"
+    cfg[f"{PROJECT}:lakeFormationAdmins"] = json.dumps([existing])
+    result = run_stack("dev", config=cfg)
+    assert result.ok, result.error
+    [settings] = result.by_type(T_LF_SETTINGS)
+    assert settings.inputs["admins"] == [f"arn:aws:iam::{ACCOUNT}:role/PlatformDeployer", existing]
