@@ -4,8 +4,9 @@ Running a program without the CLI needs a few SDK pieces that are not public API
 SDK's event loop from synchronous code (`sync_await._sync_await`), the function the language host
 wraps a program in (`stack.run_pulumi_func`), the root-stack context variable and the queues of
 in-flight registrations (`settings.ROOT`, `settings.SETTINGS`, `settings._get_rpc_manager`), the
-stack resource's `outputs`, and the mock monitor's URN rule, registry and property decoding
-(`mocks.MockMonitor.make_urn` / `.resources`, `rpc.deserialize_properties`).
+stack resource's `outputs`, the mock monitor's URN rule, registry and property decoding
+(`mocks.MockMonitor.make_urn` / `.resources`, `rpc.deserialize_properties`), and the wire marks of a
+secret value in decoded properties (`rpc._special_sig_key`, `rpc._special_secret_sig`).
 
 Everything else in offline/ goes through the functions and the monitor base class below;
 tests/test_offline_engine.py holds each internal to the name, signature and behaviour used here,
@@ -83,6 +84,17 @@ async def _drain_pending() -> None:
 def decode_properties(struct: Any) -> dict[str, Any]:
     """A registration's protobuf property struct as Python values (resources, assets, secrets kept)."""
     return sdk_rpc.deserialize_properties(struct)
+
+
+def is_secret(value: Any) -> bool:
+    """Whether a decoded property value is a secret, kept as the SDK's `{sig: secret, "value": v}` map."""
+    return (isinstance(value, dict) and set(value) == {sdk_rpc._special_sig_key, "value"}
+            and value[sdk_rpc._special_sig_key] == sdk_rpc._special_secret_sig)
+
+
+def secret_value(value: Any) -> Any:
+    """The value inside a decoded secret (for reading references out of it); anything else as it is."""
+    return value["value"] if is_secret(value) else value
 
 
 class MonitorBase(sdk_mocks.MockMonitor):

@@ -55,10 +55,14 @@ def test_dev_ingestion_zones_catalog_and_sharing_flows():
         # catalog and sharing
         ("S3 bucket reportable", "Glue crawler reportable-crawler", "crawl"),
         ("Glue crawler reportable-crawler", "Glue database catalog", "tables"),
+        ("S3 bucket raw", "Glue crawler raw-crawler", "crawl"),
+        ("Glue crawler raw-crawler", "Glue database catalog-internal", "tables"),
         ("S3 bucket curated", "Lake Formation location curated-lf", "register"),
         ("Glue database catalog", "account 222222222222", "LF grant"),
+        # the producer targets the consumer's inbox bus; consumers may publish declared sources to its bus
         ("Event bus orders", "account 222222222222", "events"),
-        # services -> store -> events
+        ("account 222222222222", "Event bus orders", "events"),
+        # services -> store -> events (the listener's actions are a secret: they carry the OIDC client secret)
         ("ALB orders-api", "ECS service orders-api", "HTTPS"),
         ("ECS service orders-api", "DynamoDB table ods", "items"),
         ("ECS service orders-api", "DAX cluster dax", "cached reads"),
@@ -87,14 +91,26 @@ def test_components_are_clusters_with_their_children():
 
 
 def test_cross_stack_references_are_external_nodes():
+    dev = "stack dev organization/data-delivery-platform"
     dr = flows(shipped_run("dr"))
-    assert ("stack dev organization/data-delivery-platform", "Glue crawler curated-crawler", "crawl") in dr
-    assert ("stack dev organization/data-delivery-platform", "Lake Formation location reportable-lf",
-            "register") in dr
-    assert ("ECS service orders-api", "stack dev organization/data-delivery-platform", "items") in dr
+    # The DR catalog mirrors the primary's over the replica buckets the primary exports: raw and
+    # curated into the internal database, reportable into the shared one, Lake Formation locations
+    # for the shared zones.
+    assert {(dev, "Glue crawler raw-crawler", "crawl"), (dev, "Glue crawler curated-crawler", "crawl"),
+            (dev, "Glue crawler reportable-crawler", "crawl"),
+            ("Glue crawler raw-crawler", "Glue database catalog-internal", "tables"),
+            ("Glue crawler curated-crawler", "Glue database catalog-internal", "tables"),
+            ("Glue crawler reportable-crawler", "Glue database catalog", "tables"),
+            (dev, "Lake Formation location curated-lf", "register"),
+            (dev, "Lake Formation location reportable-lf", "register")} <= dr
+    assert ("ECS service orders-api", dev, "items") in dr
+    assert ("ALB orders-api", "ECS service orders-api", "HTTPS") in dr
     mk = flows(shipped_run("marketing"))
-    assert ("stack dev organization/data-delivery-platform", "Glue database link", "resource link") in mk
+    assert (dev, "Glue database link", "resource link") in mk
+    # The producer's account reaches the inbox through the inbox's bus policy (the producer targets the
+    # inbox directly): no rule on the consumer's default bus carries it.
     assert ("account 111111111111", "Event bus inbox", "events") in mk
+    assert not [r for r in shipped_run("marketing").records if r.type == "aws:cloudwatch/eventRule:EventRule"]
     ext = [n for n in diagram.build(shipped_run("marketing")).nodes if n.external]
     assert {n.cluster for n in ext} == {diagram.EXTERNAL_CLUSTER.id}
 

@@ -43,6 +43,7 @@ def test_internal_names_and_signatures_are_the_ones_the_engine_calls():
     assert sdk_mocks.MockMonitor.ResourceRegistration._fields == ("urn", "id", "state")
     assert parameters(sdk_rpc.deserialize_properties)[:3] == ["props_struct", "keep_unknowns", "keep_internal"]
     assert {"mocks", "project", "stack", "preview", "monitor"} <= set(parameters(pulumi.runtime.set_mocks))
+    assert isinstance(sdk_rpc._special_sig_key, str) and isinstance(sdk_rpc._special_secret_sig, str)
 
 
 class EchoMocks(pulumi.runtime.Mocks):
@@ -95,6 +96,19 @@ def test_a_program_runs_and_its_registrations_and_exports_come_back():
     assert engine.stack_exports() == {}
 
 
+def test_a_secret_input_is_decoded_as_a_secret_and_its_value_can_be_read():
+    monitor = CapturingMonitor(EchoMocks())
+
+    def program():
+        pulumi.CustomResource("test:index:Thing", "guarded", {"plain": "a", "token": pulumi.Output.secret(["b"])})
+
+    engine.run_program(program, mocks=EchoMocks(), monitor=monitor, project="proj", stack="secret")
+    [(_, _, inputs, _)] = [entry for entry in monitor.seen if entry[1].endswith("::guarded")]
+    assert engine.is_secret(inputs["token"]) and not engine.is_secret(inputs["plain"])
+    assert engine.secret_value(inputs["token"]) == ["b"]
+    assert engine.secret_value(inputs["plain"]) == "a"
+
+
 class RefusingMonitor(CapturingMonitor):
     """Refuses the registration named "refused", as the recording monitor refuses a duplicate URN."""
 
@@ -125,14 +139,15 @@ def test_a_failed_program_raises_and_its_pending_work_is_settled():
 # The internals pinned above, as code outside the engine would name them.
 SDK_INTERNALS = re.compile(r"\b(_sync_await|run_pulumi_func|_get_rpc_manager)\b|\bsettings\.(ROOT|SETTINGS)\b"
                            r"|pulumi\.runtime\.(sync_await|stack)\b")
-# Who may name them: the engine, this file (it pins them), and modules that cannot import offline/:
-# components/sharing/stack_outputs.py (the program itself, arrows run away from offline/) reads a
-# stack reference's secret-output flags synchronously. tests/components/test_operational_service.py
-# is being rewritten onto the engine's helpers by its owner.
+# Who may name them: the engine, this file (it pins them), and the program's one read that cannot go
+# through offline/ (arrows run away from it): components/sharing/stack_outputs.py reads a stack
+# reference's outputs synchronously, pinned by tests/test_stack_outputs.py.
+# tests/components/test_operational_service.py is being rewritten onto the engine's helpers by its owner.
 SDK_INTERNALS_ALLOWED = frozenset({
     "offline/engine.py",
     "tests/test_offline_engine.py",
     "components/sharing/stack_outputs.py",
+    "tests/test_stack_outputs.py",
     "tests/components/test_operational_service.py",
 })
 

@@ -16,6 +16,7 @@ from typing import Any, Iterable, Iterator
 
 from offline.diagram.rules import (ACCOUNT, BUCKET, BUS, DAX, DEFAULT_IDENTITY, FUNCTION, GLUE_DB, IDENTITY_KEYS,
                                    NEVER_INDEXED, RULES, STACK_REFERENCE, STREAM, TABLE, Rule)
+from offline.engine import is_secret, secret_value
 from offline.mocks import Record
 from offline.runner import StackRun
 
@@ -33,8 +34,11 @@ KEY_WORDS = (("table", TABLE), ("bucket", BUCKET), ("bus", BUS), ("dax", DAX), (
 
 
 def leaves(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
-    """(dotted path, string) for every string in an input value; JSON text is walked into."""
-    if isinstance(value, dict):
+    """(dotted path, string) for every string in an input value; JSON text and secrets are walked
+    into (a secret's references are drawn, its text never is)."""
+    if is_secret(value):
+        yield from leaves(secret_value(value), path)
+    elif isinstance(value, dict):
         for key in sorted(value):
             yield from leaves(value[key], f"{path}.{key}" if path else str(key))
     elif isinstance(value, (list, tuple)):
@@ -130,7 +134,10 @@ class ReferenceIndex:
     def _index_exports(self, reference: Record) -> None:
         stack = str(reference.outputs.get("name") or reference.inputs.get("name") or reference.name)
         for path, value in leaves(reference.outputs.get("outputs") or {}):
-            if len(value) < 8 or value in self.index or ACCOUNT_ID.match(value):
+            # A value one of this stack's resources also carries still names the other stack's
+            # resource (the DR stack's Lake Formation location has the primary's replica bucket ARN
+            # as its id); resolve() prefers this stack's resource whenever its type fits.
+            if len(value) < 8 or ACCOUNT_ID.match(value):
                 continue
             types = self.exported.setdefault(value, (stack, set()))[1]
             types.update(guess_types(path, value))

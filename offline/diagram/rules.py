@@ -18,6 +18,7 @@ SFTP_USER = "aws:transfer/user:User"
 BUS = "aws:cloudwatch/eventBus:EventBus"
 EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
 EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+BUS_POLICY = "aws:cloudwatch/eventBusPolicy:EventBusPolicy"
 FUNCTION = "aws:lambda/function:Function"
 GLUE_JOB = "aws:glue/job:Job"
 CRAWLER = "aws:glue/crawler:Crawler"
@@ -79,6 +80,7 @@ IDENTITY_KEYS: dict[str, tuple[str, ...]] = {
     LF_RESOURCE: ("id",),
     LF_PERMISSIONS: (),
     EVENT_TARGET: ("id",),
+    BUS_POLICY: (),
     REPLICATION: (),
     TASK_DEF: ("id", "arn", "arnWithoutRevision"),
 }
@@ -125,6 +127,10 @@ RULES: tuple[Rule, ...] = (
     Rule(EVENT_RULE, "eventPattern.account[]", (ACCOUNT,), "in", "events"),
     Rule(EVENT_TARGET, "rule", (EVENT_RULE,), "in"),
     Rule(EVENT_TARGET, "arn", (FUNCTION, BUS, ACCOUNT), "out"),
+    # another account sends events to a bus whose policy admits it (a bus policy grants events:PutEvents;
+    # a consumer's inbox bus admits the producer account, which targets the inbox directly)
+    Rule(BUS_POLICY, "policy.Statement[].Principal.AWS*", (ACCOUNT,), "in", "events"),
+    Rule(BUS_POLICY, "eventBusName", (BUS,), "out"),
     # services and functions: their configuration names the store, cache, bus, job they use
     *(Rule(FUNCTION, "environment.variables.*", (target,), "out", label) for target, label in ENV_TARGETS),
     *(Rule(TASK_DEF, "containerDefinitions[].environment[].value", (target,), "out", label)
