@@ -148,7 +148,6 @@ SDK_INTERNALS_ALLOWED = frozenset({
     "tests/test_offline_engine.py",
     "components/sharing/stack_outputs.py",
     "tests/test_stack_outputs.py",
-    "tests/components/test_operational_service.py",
 })
 
 
