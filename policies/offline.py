@@ -35,8 +35,8 @@ from .engine.config import PolicyConfigError, reconcile_config
 from .engine.dispatch import PACK_VERSION, TypeDispatch, new_servicer
 from .engine.report import LEVEL_CODES, LEVELS, PolicyMeta, Report, Violation, policy_metas
 from .engine.requests import Stack, struct, urn_name, urn_type
-from .pack import ALL_POLICIES
-from .rules._base import type_matches
+from .engine.shared_stack import SharedStackServicer
+from .pack import ALL_POLICIES, DEFAULT_ENFORCEMENT_LEVEL, PACK_DESCRIPTION, PACK_NAME
 
 __all__ = ["LEVELS", "PACK_VERSION", "PolicyConfigError", "PolicyMeta", "Report", "Violation", "analyze",
            "load_resources", "new_servicer", "reconcile_config"]
@@ -84,23 +84,16 @@ class _Collector:
 
 
 def _routed_stack_policies(stack: Stack, configure: pb.ConfigureAnalyzerRequest, out: _Collector) -> None:
-    """pulumi-policy converts every resource of the request once per stack policy: hand each stack
-    policy only the types it declares it reads (see rules/_base.stack_policy). Policies that read
-    the same types share one request (the type test runs once per distinct type)."""
-    types = {r["type"] for r in stack.resources}
-    requests: dict[Any, pb.AnalyzeStackRequest] = {}
-    for policy in ALL_POLICIES:
-        if policy.name not in out.enabled["stack"]:
-            continue
-        reads = getattr(policy, "reads", None)
-        if reads not in requests:
-            wanted = types if reads is None else {t for t in types if type_matches(t, reads)}
-            requests[reads] = stack.stack_request([r for r in stack.resources if r["type"] in wanted])
-        one = new_servicer([policy])
-        sub = pb.ConfigureAnalyzerRequest()
+    """Every enabled stack policy over one conversion of the stack (see engine.shared_stack): the
+    stock servicer would convert every resource once per stack policy."""
+    policies = [p for p in ALL_POLICIES if p.name in out.enabled["stack"]]
+    shared = SharedStackServicer(PACK_NAME, PACK_VERSION, policies, DEFAULT_ENFORCEMENT_LEVEL, None,
+                                 PACK_DESCRIPTION, None, None, "aws", None, None)
+    sub = pb.ConfigureAnalyzerRequest()
+    for policy in policies:
         sub.policyConfig[policy.name].CopyFrom(configure.policyConfig[policy.name])
-        one.Configure(sub, None)
-        out.collect(one.AnalyzeStack(requests[reads], None), None, "stack", {policy.name})
+    shared.Configure(sub, None)
+    out.collect(shared.AnalyzeStack(stack.stack_request(), None), None, "stack", {p.name for p in policies})
 
 
 def analyze(resources: Iterable[Mapping[str, Any]], *, config: Optional[Mapping[str, Any]] = None,
