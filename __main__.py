@@ -15,7 +15,6 @@ from components.data_product.lake_formation import lake_formation_settings
 from components.dr.failover_dns import FailoverEndpoint, FailoverEndpointArgs
 from components.dr.pilot_light import PilotLightProduct, PilotLightProductArgs
 from components.dr.replication import DrReplication, DrReplicationArgs, ecr_replication
-from components.foundation import naming
 from components.foundation.account import account_provider
 from components.foundation.budget import StackBudget, StackBudgetArgs
 from components.foundation.context import NetworkRefs, ServedStore
@@ -89,8 +88,8 @@ def primary() -> None:
         if specs[name].consumers:
             EventSharing(f"{name}-sharing", EventSharingArgs(
                 stack=stack, product=name, bus_name=product.event_bus.name, consumers=specs[name].consumers,
-                event_source=product.served_store().event_source, key_arn=product.key.arn,
-                inbox_bus_name=naming.inbox_bus_name(stack.business_unit, stack.environment, name)), scope)
+                event_source=product.event_source, key_arn=product.key.arn,
+                inbox_bus_name=product.share_bus_name), scope)
         replicas = None
         if dr_provider is not None:
             replicas = DrReplication(f"{name}-dr", DrReplicationArgs(

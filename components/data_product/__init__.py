@@ -92,6 +92,10 @@ class DataProduct(pulumi.ComponentResource):
     def __init__(self, name: str, args: DataProductArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ddp:index:DataProduct", name, None, opts)
         self.args = args
+        # Where services publish the product's changes, and the bus consumers receive them on.
+        self.event_source = naming.service_event_source(args.stack.business_unit, args.product.name)
+        self.share_bus_name = naming.inbox_bus_name(args.stack.business_unit, args.stack.environment,
+                                                    args.product.name)
         self.key = product_key(name, args.product, args.stack, pulumi.ResourceOptions(parent=self))
         scope = ProductScope(name=name, product=args.product, stack=args.stack, network=args.network, parent=self,
                              key=self.key)
@@ -151,10 +155,10 @@ class DataProduct(pulumi.ComponentResource):
             "catalog_database": self.catalog_database.name,
             "buckets": {z: {"name": b.bucket, "arn": b.arn} for z, b in self.buckets.items()},
             "key_arn": self.key.arn, "event_bus_arn": self.event_bus.arn, "event_bus_name": self.event_bus.name,
-            "event_source": naming.service_event_source(stack.business_unit, product.name),
+            "event_source": self.event_source,
             "ods_table_name": self.table.name, "ods_table_arn": self.table.arn, "ods_stream_arn": self.table.stream_arn,
             "alarm_topic_arn": self.alarm_topic.arn, "spec": product,
-            "share_bus_name": naming.inbox_bus_name(stack.business_unit, stack.environment, product.name), "consumers": tuple(product.consumers),
+            "share_bus_name": self.share_bus_name, "consumers": tuple(product.consumers),
             "stream_arn": self.streaming.stream.arn if self.streaming else None,
             "dax_endpoint": self.dax.endpoint_url if self.dax else None,
             "sftp_endpoint": self.sftp.server.endpoint if self.sftp else None,
@@ -180,7 +184,7 @@ class DataProduct(pulumi.ComponentResource):
             key_arn=self.key.arn,
             event_bus_name=self.event_bus.name,
             event_bus_arn=self.event_bus.arn,
-            event_source=naming.service_event_source(a.stack.business_unit, a.product.name),
+            event_source=self.event_source,
             dax_cluster_arn=self.dax.cluster.arn if self.dax else None,
             dax_endpoint=self.dax.endpoint_url if self.dax else None,
             client_security_group_id=self.dax.client_security_group.id if self.dax else None,

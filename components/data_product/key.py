@@ -26,7 +26,7 @@ def product_key(name: str, product: DataProductSpec, stack: StackContext, opts: 
         partition=stack.partition,
         account_id=stack.account_id,
         service_statements=[
-            iam.key_for_logs(stack.region, stack.partition, log_groups),
+            iam.key_for_logs(stack.region, log_groups),
             iam.key_for_event_buses(stack.account_id),
             iam.key_for_delivery("events.amazonaws.com", sid="EventBridgeDelivers"),
             iam.key_for_delivery("cloudwatch.amazonaws.com", sid="CloudWatchAlarms"),

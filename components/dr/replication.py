@@ -118,8 +118,8 @@ def _dr_key(name: str, args: DrReplicationArgs, dr_region: str, tags: dict[str, 
             iam.key_for_delivery("events.amazonaws.com", sid="EventBridgeDelivers"),
             # The DR stack's alarm topic (this key) receives its budget's notifications.
             budgets_key_statement(),
-            iam.key_for_logs(dr_region, stack.partition, [f"{dr_log_groups}/aws-glue/*",
-                                                          f"{dr_log_groups}/ddp/{stack.prefix}/{args.product}/*"]),
+            iam.key_for_logs(dr_region, [f"{dr_log_groups}/aws-glue/*",
+                                         f"{dr_log_groups}/ddp/{stack.prefix}/{args.product}/*"]),
         ],
         allow_data_destroy=stack.allow_data_destroy, tags=tags, opts=opts,
     )

@@ -54,7 +54,7 @@ class FunctionArgs:
     log_group_name: pulumi.Input[str]
     handler: str = "handler.handler"
     description: str = ""
-    environment: Mapping[str, pulumi.Input[str]] = None  # type: ignore[assignment]
+    environment: Optional[Mapping[str, pulumi.Input[str]]] = None
     timeout: int = 60
     memory: int = 256
     dead_letter_arn: Optional[pulumi.Input[str]] = None

@@ -78,11 +78,10 @@ def key_admin_statement(partition: str, account_id: str) -> dict:
 KEY_DATA_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey")
 
 
-def key_for_logs(region: str, partition: str, log_group_arns: Sequence[Any], *, sid: str = "CloudWatchLogs") -> dict:
+def key_for_logs(region: str, log_group_arns: Sequence[Any], *, sid: str = "CloudWatchLogs") -> dict:
     """CloudWatch Logs of one region encrypts these log groups with the key. Logs' documented
     condition is the encryption context (the log group ARN); it sends no aws:SourceAccount.
     (CloudWatch Logs user guide, "Encrypt log data in CloudWatch Logs using AWS KMS", step 2.)"""
-    del partition  # the principal is regional and partition-independent: logs.<region>.amazonaws.com
     return statement(
         KEY_DATA_ACTIONS, ["*"], sid=sid, principal={"Service": f"logs.{region}.amazonaws.com"},
         condition={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": list(log_group_arns)}},

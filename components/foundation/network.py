@@ -144,7 +144,7 @@ def _flow_logs(name: str, args: NetworkArgs, vpc: awsx.ec2.Vpc, *,
         partition=args.partition,
         account_id=args.account_id,
         service_statements=[
-            iam.key_for_logs(args.region, args.partition, [log_group_arn]),
+            iam.key_for_logs(args.region, [log_group_arn]),
         ],
         allow_data_destroy=args.allow_data_destroy,
         opts=child,

@@ -135,7 +135,7 @@ class OperationalService(FargateParts, EdgeParts, FunctionParts, pulumi.Componen
         log_groups = [st.arn("logs", f"log-group:{log_prefix}*")]
         if s.public is not None:
             log_groups.append(st.arn("logs", f"log-group:{svc_names.waf_log_group_name(st.prefix, s.name)}"))
-        key_statements = [iam.key_for_logs(st.region, st.partition, log_groups)]
+        key_statements = [iam.key_for_logs(st.region, log_groups)]
         if s.runtime == "lambda" and s.trigger == "events":
             # The rule's dead letters go to a queue encrypted with this key; the queue policy
             # names the rule.

@@ -101,12 +101,10 @@ class DataProductContract:
         try:
             values = {f.name: data[_camel(f.name)] for f in dataclasses.fields(cls) if _camel(f.name) in data}
             values["spec"] = DataProductSpec.from_dict(values["spec"])
-            values["buckets"] = {z: BucketRef(**b) for z, b in values["buckets"].items()}
+            values["buckets"] = _bucket_refs(values["buckets"])
             values["consumers"] = tuple(values.get("consumers") or ())
             if values.get("dr"):
-                dr = {_snake(k): v for k, v in values["dr"].items()}
-                dr["buckets"] = {z: BucketRef(**b) for z, b in dr["buckets"].items()}
-                values["dr"] = ReplicaContract(**dr)
+                values["dr"] = _replica({_snake(k): v for k, v in values["dr"].items()})
             return cls(**values)
         except (KeyError, TypeError, ValueError) as exc:
             raise ContractError(f"stack {producer_stack}: data product '{data.get('name')}' has a malformed "
@@ -117,16 +115,19 @@ def contract_output(fields: Mapping[str, Any], *, dr: Optional[pulumi.Input[Mapp
                     ) -> pulumi.Output[dict]:
     """The export of a contract whose fields may be Outputs (ARNs, names of resources being made)."""
     def build(values: dict) -> dict:
-        replica = values.pop("dr")
-        buckets = {z: BucketRef(**b) for z, b in values.pop("buckets").items()}
-        dr_value = None
-        if replica:
-            dr_value = ReplicaContract(region=replica["region"], key_arn=replica["key_arn"],
-                                       ods_table_arn=replica["ods_table_arn"],
-                                       buckets={z: BucketRef(**b) for z, b in replica["buckets"].items()})
-        return DataProductContract(**values, buckets=buckets, dr=dr_value).to_export()
+        replica, buckets = values.pop("dr"), _bucket_refs(values.pop("buckets"))
+        return DataProductContract(**values, buckets=buckets, dr=_replica(replica) if replica else None).to_export()
 
     return pulumi.Output.all(**fields, dr=dr).apply(build)
+
+
+def _bucket_refs(buckets: Mapping[str, Mapping[str, str]]) -> dict[str, BucketRef]:
+    return {zone: BucketRef(**bucket) for zone, bucket in buckets.items()}
+
+
+def _replica(fields: Mapping[str, Any]) -> ReplicaContract:
+    """The replicas part from snake-case fields (region, key_arn, ods_table_arn, buckets)."""
+    return ReplicaContract(**{**fields, "buckets": _bucket_refs(fields["buckets"])})
 
 
 def _camel(snake: str) -> str:

@@ -23,7 +23,7 @@ from components.operational_service import policies as svc_policies
 from components.foundation.context import NetworkRefs, ServedStore, StackContext
 from components.operational_service import (API_ACCESS_LOG_FORMAT, FUNCTION_SOURCE, OperationalService,
                                             OperationalServiceArgs, certificate_region_problem)
-from offline.engine import resolve, run_program
+from offline.engine import is_secret, resolve, run_program, secret_value
 from offline.mocks import PlatformMocks, Record, RecordingMonitor
 from stackconfig.args import service_spec
 from stackconfig.model import ServiceSettings
@@ -101,28 +101,10 @@ def function(**overrides: Any) -> ServiceSettings:
 VPC_CIDR = "10.10.0.0/16"
 
 
-class EdgeMocks(PlatformMocks):
-    """The platform mocks plus the WAFv2 web ACL's computed attributes, which the shared mocks do
-    not build yet (terraform-provider-aws internal/service/wafv2/web_acl.go: id = the ACL's UUID,
-    arn = arn:<partition>:wafv2:<region>:<account>:regional/webacl/<name>/<id>, lock_token,
-    capacity)."""
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-        if args.typ != T_ACL:
-            return super().new_resource(args)
-        inputs = dict(args.inputs)
-        acl_id = "a1b2c3d4-5678-90ab-cdef-" + format(abs(hash(args.name)) % 16**12, "012x")
-        arn = self.arn("wafv2", f"regional/webacl/{inputs['name']}/{acl_id}")
-        return acl_id, {**inputs, "arn": arn, "lockToken": "0f0e0d0c-0b0a-0908-0706-050403020100", "capacity": 1000}
-
-
 def unsecret(value: Any) -> Any:
     """A recorded secret's value (the engine's secret wrapper), asserting that it is one."""
-    assert isinstance(value, dict) and value.get(SECRET_SIG) == SECRET_MARK, f"not a secret: {value!r}"[:200]
-    return value["value"]
-
-
-SECRET_SIG, SECRET_MARK = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
+    assert is_secret(value), f"not a secret: {value!r}"[:200]
+    return secret_value(value)
 
 
 @dataclass
@@ -157,7 +139,7 @@ OUTPUT_NAMES = ("endpoint", "cluster_name", "service_name", "function_name", "lo
 def build(service: ServiceSettings, *, store: ServedStore = STORE, stack: StackContext = DEV,
           pilot_light: bool = False, config: Optional[dict[str, str]] = None) -> Built:
     """Run one OperationalService (with its own explicit provider) under the recording mocks."""
-    mocks = EdgeMocks(account_id=stack.account_id, region=stack.region, partition=stack.partition)
+    mocks = PlatformMocks(account_id=stack.account_id, region=stack.region, partition=stack.partition)
     mocks.vpc_cidrs[str(NET.vpc_id)] = VPC_CIDR  # what getVpc reports for the hand-made VPC
     monitor = RecordingMonitor(mocks)
     holder: dict[str, OperationalService] = {}
