@@ -19,14 +19,13 @@ from components.foundation.account import account_provider
 from components.foundation.budget import StackBudget, StackBudgetArgs
 from components.foundation.context import NetworkRefs, ServedStore
 from components.foundation.network import Network
-from components.operational_service import OperationalService, OperationalServiceArgs
+from components.operational_service import OperationalService, OperationalServiceArgs, ServiceSpec
 from components.sharing.consumed_product import ConsumedDataProduct, ConsumedDataProductArgs
 from components.sharing.contract import contract_output
 from components.sharing.event_sharing import EventSharing, EventSharingArgs
 from stackconfig import args, load_settings
 from stackconfig.budget import budget_limit
-from stackconfig.model import ServiceSettings
-from stackconfig.upstream import read_upstream, service_settings_in_dr
+from stackconfig.upstream import read_upstream, service_specs_in_dr
 
 settings = load_settings()  # stops here with one line if the stack file is wrong
 stack_file = f"Pulumi.{pulumi.get_stack()}.yaml"
@@ -35,7 +34,7 @@ account = args.account_args(settings)
 alarm_endpoints = args.alarm_endpoints(settings)
 # Read and checked before any resource is declared: nothing is half-deployed when they fail.
 upstream = read_upstream(settings, source=stack_file)
-dr_services = service_settings_in_dr(settings, upstream, source=stack_file)
+dr_services = service_specs_in_dr(settings, upstream, source=stack_file)
 budget_limit_usd = (budget_limit(settings, pulumi.get_stack(), source=stack_file)
                     if settings.budget.enabled and settings.alarms else None)
 
@@ -49,9 +48,9 @@ lake_formation = lake_formation_settings(f"{settings.prefix}-lakeformation", sta
                                         [account.deploy_role_arn, *settings.lake_formation_admins], scope)
 
 
-def service(s: ServiceSettings, store: ServedStore, *, pilot_light: bool) -> OperationalService:
+def service(s: ServiceSpec, store: ServedStore, *, pilot_light: bool) -> OperationalService:
     svc = OperationalService(s.name, OperationalServiceArgs(
-        service=args.service_spec(s), stack=stack, network=net, store=store, pilot_light=pilot_light), scope)
+        service=s, stack=stack, network=net, store=store, pilot_light=pilot_light), scope)
     if settings.dr.hosted_zone_id and s.runtime == "fargate":
         FailoverEndpoint(f"{s.name}-dns", FailoverEndpointArgs(
             zone_id=settings.dr.hosted_zone_id, record_name=f"{s.name}.{settings.dr.domain_name}",
@@ -76,8 +75,9 @@ def primary() -> None:
         product=spec, stack=stack, network=net, alarm_endpoints=alarm_endpoints,
         sftp_allowed_cidrs=(settings.network.cidr,), lake_formation_settings=lake_formation), scope)
         for name, spec in specs.items()}
-    services = {s.name: service(s, products[s.data_product].served_store(), pilot_light=False)
-                for s in settings.services}
+    service_specs = {s.name: args.service_spec(s) for s in settings.services}
+    services = {name: service(s, products[s.data_product].served_store(), pilot_light=False)
+                for name, s in service_specs.items()}
     if products:
         budget(next(iter(products.values())).alarm_topic.arn)
     dr_provider = account_provider(account, region=settings.dr_region) if settings.dr_region and products else None
@@ -100,10 +100,10 @@ def primary() -> None:
         contracts[name] = contract_output(product.contract_fields, dr=replicas)
     pulumi.export("dataProducts", contracts)
     pulumi.export("services", {
-        s.name: {"endpoint": services[s.name].endpoint, "settings": s.model_dump(by_alias=True, mode="json"),
-                 "image": {"repository": services[s.name].repository.name, "tag": services[s.name].image_tag,
-                           "uri": services[s.name].image.image_uri} if s.build_image else None}
-        for s in settings.services})
+        name: {"endpoint": services[name].endpoint, "spec": s.to_dict(),
+               "image": {"repository": services[name].repository.name, "tag": services[name].image_tag,
+                         "uri": services[name].image.image_uri} if s.build_image else None}
+        for name, s in service_specs.items()})
     pulumi.export("consumes", {
         f"{use.stack}:{use.data_product}": ConsumedDataProduct(
             f"{use.data_product}-from-{use.stack.rsplit('/', 1)[-1]}", ConsumedDataProductArgs(

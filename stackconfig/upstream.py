@@ -16,6 +16,7 @@ line naming the stack file and the key of *this* stack to change.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
@@ -25,7 +26,8 @@ from components.dr.pilot_light import PilotLightError, check_replicated
 from components.sharing.contract import ContractError, DataProductContract, GrantMissing, check_grant
 from components.sharing.stack_outputs import read_stack_outputs
 from stackconfig.loader import PROJECT, SettingsError
-from stackconfig.model import ServiceSettings, StackSettings
+from components.operational_service.spec import ServiceSpec
+from stackconfig.model import StackSettings
 
 
 def reference_keys(settings: StackSettings) -> list[tuple[str, str]]:
@@ -141,7 +143,7 @@ def _contract(export: Any, producer_stack: str, key: str, source: str) -> DataPr
         raise  # unreachable: _fail raises
 
 
-def service_settings_in_dr(settings: StackSettings, upstream: Upstream, *, source: str) -> dict[str, ServiceSettings]:
+def service_specs_in_dr(settings: StackSettings, upstream: Upstream, *, source: str) -> dict[str, ServiceSpec]:
     """The primary's services as this DR stack runs them (see `pilot_light_service`)."""
     try:
         return {name: pilot_light_service(entry, account_id=settings.account.id, region=settings.region,
@@ -153,19 +155,19 @@ def service_settings_in_dr(settings: StackSettings, upstream: Upstream, *, sourc
 
 
 def pilot_light_service(entry: Mapping[str, Any], *, account_id: str, region: str,
-                        certificate_arn: Optional[str]) -> ServiceSettings:
-    """The primary's service settings as the DR region runs them: the replicated image, and the DR
-    region's certificate (ACM certificates are regional)."""
-    s = ServiceSettings.model_validate(entry["settings"])
-    if s.build_image:  # the primary's ECR replication put the same image into this region
+                        certificate_arn: Optional[str]) -> ServiceSpec:
+    """The primary's service (its exported spec) as the DR region runs it: the replicated image,
+    and the DR region's certificate (ACM certificates are regional)."""
+    spec = ServiceSpec.from_dict(entry["spec"])
+    if spec.build_image:  # the primary's ECR replication put the same image into this region
         # Replication keeps the digest: DR runs exactly the image the primary runs.
         registry = f"{account_id}.dkr.ecr.{region}.amazonaws.com"
         digest = entry["image"]["uri"].rsplit("@", 1)[-1]
-        s = s.model_copy(update={"build_image": False,
-                                 "image": f"{registry}/{entry['image']['repository']}@{digest}"})
-    if s.runtime == "fargate":
+        spec = dataclasses.replace(spec, build_image=False,
+                                   image=f"{registry}/{entry['image']['repository']}@{digest}")
+    if spec.runtime == "fargate":
         if certificate_arn is None:
-            raise PilotLightError("dr.certificateArn", f"required: the primary runs Fargate service '{s.name}', whose HTTPS listener "
-                                  f"needs an ACM certificate of {region}")
-        s = s.model_copy(update={"certificate_arn": certificate_arn})
-    return s
+            raise PilotLightError("dr.certificateArn", f"required: the primary runs Fargate service '{spec.name}', "
+                                  f"whose HTTPS listener needs an ACM certificate of {region}")
+        spec = dataclasses.replace(spec, certificate_arn=certificate_arn)
+    return spec

@@ -12,6 +12,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping, Optional
 
+from components.foundation.plain import from_plain
+
 KeyType = Literal["S", "N"]
 Classification = Literal["public", "internal", "confidential", "restricted"]
 
@@ -129,31 +131,10 @@ class DataProductSpec:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "DataProductSpec":
-        return _build(cls, data)
+        return from_plain(cls, data, _NESTED)
 
-
-# --- from plain values, nested dataclasses and tuples included -----------------------------------
 
 _NESTED: dict[tuple[type, str], type] = {}
-
-
-def _build(cls: type, data: Mapping[str, Any]) -> Any:
-    known = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = set(data) - set(known)
-    if unknown:
-        raise ValueError(f"{cls.__name__}: unknown fields {sorted(unknown)}")
-    values = {}
-    for name, value in data.items():
-        nested = _NESTED.get((cls, name))
-        if nested is not None and value is not None:
-            value = (tuple(_build(nested, v) for v in value) if isinstance(value, (list, tuple))
-                     else _build(nested, value))
-        elif isinstance(value, list):
-            value = tuple(value)
-        values[name] = value
-    return cls(**values)
-
-
 _NESTED.update({
     (DataProductSpec, "ingestion"): IngestionSpec,
     (DataProductSpec, "operational_store"): OperationalStoreSpec,

@@ -6,8 +6,11 @@ the settings model.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import Literal, Optional, Union
+from typing import Any, Literal, Mapping, Optional, Union
+
+from components.foundation.plain import from_plain
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,3 +93,15 @@ class ServiceSpec:
     trigger: Optional[Literal["http", "events"]] = None
     authorizer: Optional[Literal["iam", "jwt"]] = None
     jwt: Optional[JwtSpec] = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able values (the primary exports them for its DR stack)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ServiceSpec":
+        return from_plain(cls, data, _NESTED)
+
+
+_NESTED = {(ServiceSpec, "public"): PublicEdgeSpec, (ServiceSpec, "jwt"): JwtSpec,
+           (PublicEdgeSpec, "oidc"): OidcLoginSpec, (PublicEdgeSpec, "cognito"): CognitoLoginSpec}
