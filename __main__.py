@@ -11,7 +11,7 @@ catalog + Lake Formation over the replicas, event buses, and the services scaled
 import pulumi
 
 from components.data_product import DataProduct, DataProductArgs
-from components.data_product.lake_formation import lake_formation_settings
+from components.data_product.lake_formation import lake_formation_settings, lake_formation_tags
 from components.dr.failover_dns import FailoverEndpoint, FailoverEndpointArgs
 from components.dr.pilot_light import PilotLightProduct, PilotLightProductArgs
 from components.dr.replication import DrReplication, DrReplicationArgs, ecr_replication
@@ -25,6 +25,7 @@ from components.sharing.contract import contract_output
 from components.sharing.event_sharing import EventSharing, EventSharingArgs
 from stackconfig import args, load_settings
 from stackconfig.budget import budget_limit
+from stackconfig.datasets import check_dataset_versions, read_published_datasets
 from stackconfig.upstream import read_upstream, service_specs_in_dr
 
 settings = load_settings()  # stops here with one line if the stack file is wrong
@@ -35,6 +36,10 @@ alarm_endpoints = args.alarm_endpoints(settings)
 # Read and checked before any resource is declared: nothing is half-deployed when they fail.
 upstream = read_upstream(settings, source=stack_file)
 dr_services = service_specs_in_dr(settings, upstream, source=stack_file)
+# Consumer grants past their expiry are not declared; a breaking dataset change without a new
+# major version stops here.
+specs = {p.name: args.data_product_spec(p, today=args.today()) for p in settings.data_products}
+check_dataset_versions(specs, read_published_datasets(specs), source=stack_file)
 budget_limit_usd = (budget_limit(settings, pulumi.get_stack(), source=stack_file)
                     if settings.budget.enabled and settings.alarms else None)
 
@@ -69,11 +74,18 @@ def budget(topic_arn: pulumi.Input[str]) -> None:
                        "region-role": settings.region_role}), scope)
 
 
+def tags_for(specs) -> object:
+    """The stack's LF-tags over these products' datasets (none without datasets)."""
+    specs = list(specs)
+    return lake_formation_tags(f"{settings.prefix}-lf-tag", stack, specs, lake_formation, scope) \
+        if any(s.datasets for s in specs) else None
+
+
 def primary() -> None:
-    specs = {p.name: args.data_product_spec(p) for p in settings.data_products}
+    lf_tags = tags_for(specs.values())
     products = {name: DataProduct(name, DataProductArgs(
         product=spec, stack=stack, network=net, alarm_endpoints=alarm_endpoints,
-        sftp_allowed_cidrs=(settings.network.cidr,), lake_formation_settings=lake_formation), scope)
+        sftp_allowed_cidrs=(settings.network.cidr,), lake_formation_settings=lake_formation, lf_tags=lf_tags), scope)
         for name, spec in specs.items()}
     service_specs = {s.name: args.service_spec(s) for s in settings.services}
     services = {name: service(s, products[s.data_product].served_store(), pilot_light=False)
@@ -108,14 +120,15 @@ def primary() -> None:
         f"{use.stack}:{use.data_product}": ConsumedDataProduct(
             f"{use.data_product}-from-{use.stack.rsplit('/', 1)[-1]}", ConsumedDataProductArgs(
                 stack=stack, producer_stack=use.stack, contract=upstream.consumed[i],
-                analyst_role_name=use.analyst_role, lake_formation_settings=lake_formation), scope).contract
+                datasets=upstream.consumed_datasets[i], analyst_role_name=use.analyst_role, lake_formation_settings=lake_formation), scope).contract
         for i, use in enumerate(settings.consumes)})
 
 
 def dr() -> None:
+    lf_tags = tags_for(c.spec for c in upstream.primary_products.values())
     lights = {name: PilotLightProduct(name, PilotLightProductArgs(
         stack=stack, contract=contract, alarm_endpoints=alarm_endpoints, lake_formation_settings=lake_formation,
-        dax_enabled=settings.dr.dax_enabled, network=net), scope)
+        dax_enabled=settings.dr.dax_enabled, network=net, lf_tags=lf_tags), scope)
         for name, contract in upstream.primary_products.items()}
     services = {name: service(s, lights[s.data_product].served_store(), pilot_light=True).endpoint
                 for name, s in dr_services.items()}

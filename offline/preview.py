@@ -123,7 +123,7 @@ def stack_policy_config(run: StackRun) -> dict[str, Any]:
     from stackconfig import parse_settings
 
     settings = parse_settings(run.config, source=f"Pulumi.{run.stack}.yaml")
-    consumers = {account for product in settings.data_products for account in product.consumers}
+    consumers = {grant.account for product in settings.data_products for grant in product.consumers}
     for ref in run.by_type("pulumi:pulumi:StackReference"):
         for contract in ((ref.outputs.get("outputs") or {}).get("dataProducts") or {}).values():
             consumers.update(contract.get("consumers") or [])

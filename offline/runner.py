@@ -103,7 +103,9 @@ def run_stack(
     stack_outputs: Optional[dict[str, dict[str, Any]]] = None,
     _seen: tuple[str, ...] = (),
 ) -> StackRun:
-    """Run `__main__.py` for `stack` offline. Referenced stacks without given outputs are run first."""
+    """Run `__main__.py` for `stack` offline. Referenced stacks without given outputs are run first.
+    The stack's own reference (its last published datasets) reads `stack_outputs` under its own
+    name, or nothing: a first deployment."""
     source = stack_file(stack, project_dir).name
     try:
         stack_config = dict(config) if config is not None else load_stack_config(stack, project_dir, path=config_path)
@@ -114,6 +116,7 @@ def run_stack(
     except SettingsError as exc:
         return StackRun(stack, error=str(exc), config=stack_config)
     outputs_by_reference = dict(stack_outputs or {})
+    outputs_by_reference.setdefault(fully_qualified(stack), {})
     error = _run_referenced_stacks(stack, settings, outputs_by_reference, project_dir, _seen)
     if error:
         return StackRun(stack, error=error)

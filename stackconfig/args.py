@@ -6,7 +6,11 @@ frozen values and never the settings model. Arrows run one way: stackconfig -> c
 
 from __future__ import annotations
 
+import datetime
+import os
 from typing import Optional
+
+import pulumi
 
 from components.data_product.monitoring import AlarmEndpoint
 from components.data_product.spec import DataProductSpec
@@ -16,7 +20,10 @@ from components.foundation.context import StackContext
 from components.foundation.network import NetworkArgs
 from components.operational_service.spec import (CognitoLoginSpec, JwtSpec, OidcLoginSpec, PublicEdgeSpec,
                                                  ServiceSpec)
+from stackconfig.loader import SettingsError
 from stackconfig.model import DataProductSettings, ServiceSettings, StackSettings
+
+TODAY_ENV = "DDP_TODAY"
 
 
 def stack_context(settings: StackSettings, *, region: Optional[str] = None) -> StackContext:
@@ -46,9 +53,36 @@ def network_args(settings: StackSettings) -> NetworkArgs:
         allow_data_destroy=settings.allow_data_destroy)
 
 
-def data_product_spec(product: DataProductSettings) -> DataProductSpec:
-    """The settings of one data product as the DataProduct component takes them."""
-    return DataProductSpec.from_dict(product.model_dump(mode="python"))
+def data_product_spec(product: DataProductSettings, *, today: datetime.date) -> DataProductSpec:
+    """The settings of one data product as the DataProduct component takes them. Consumer grants
+    past their expiry (the last valid day is before `today`) are left out, and the preview says so;
+    the others are spelled out in full (clearance, datasets)."""
+    plain = product.model_dump(mode="python", exclude={"consumers"})
+    grants = []
+    for i, grant in enumerate(product.consumers):
+        if grant.expires is not None and grant.expires < today:
+            pulumi.log.warn(f"dataProducts[{product.name}].consumers[{i}]: the grant to {grant.account} expired on "
+                            f"{grant.expires.isoformat()}; it is not declared (Lake Formation revokes it on "
+                            "`pulumi up`). Extend `expires` or remove the entry.")
+            continue
+        grants.append({"account": grant.account, "clearance": grant.clearance or product.classification,
+                       "datasets": grant.datasets or [d.name for d in product.datasets],
+                       "expires": grant.expires.isoformat() if grant.expires else None})
+    plain["datasets"] = [{k: v for k, v in d.items() if k != "owner"} | {"owner": d["owner"] or ""}
+                         for d in plain["datasets"]]
+    return DataProductSpec.from_dict({**plain, "grants": grants, "consumers": [g["account"] for g in grants]})
+
+
+def today() -> datetime.date:
+    """The date grants expire against: `DDP_TODAY` (YYYY-MM-DD; `python -m offline.preview --today`
+    sets it) or the current UTC date."""
+    override = os.environ.get(TODAY_ENV)
+    if override:
+        try:
+            return datetime.date.fromisoformat(override)
+        except ValueError:
+            raise SettingsError(f"{TODAY_ENV}={override!r} is not a date (YYYY-MM-DD)") from None
+    return datetime.datetime.now(datetime.timezone.utc).date()
 
 
 def alarm_endpoints(settings: StackSettings) -> tuple[AlarmEndpoint, ...]:

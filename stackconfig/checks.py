@@ -174,9 +174,9 @@ def _service_problems(s: StackSettings) -> list[tuple[str, str]]:
 def _consumer_problems(s: StackSettings, index: int, product: DataProductSettings) -> list[tuple[str, str]]:
     """A product's consumers are other accounts, and its event bus fits their rules."""
     problems = []
-    for consumer_index, account in enumerate(product.consumers):
-        if account == s.account.id:
-            problems.append((f"dataProducts[{index}].consumers[{consumer_index}]", f"{account} is this stack's own "
+    for consumer_index, grant in enumerate(product.consumers):
+        if grant.account == s.account.id:
+            problems.append((f"dataProducts[{index}].consumers[{consumer_index}]", f"{grant.account} is this stack's own "
                              "account; list other accounts (this one already owns the product)"))
     # EventBridge: rules on the product's bus (one per event source, one per consumer account,
     # one per lambda service triggered by its events).

@@ -190,3 +190,17 @@ EVENT_BUS_RULES = 300
 LAMBDA_ENV_BYTES = 4096
 # What the platform itself puts into the record processor's environment besides the field lists.
 LAMBDA_ENV_RESERVED = 512
+
+
+# --- datasets (Glue Data Catalog, Iceberg, CloudWatch alarms) -------------------------------------
+# Glue: database, table and column names are 1-255 characters.
+GLUE_NAME_MAX = 255
+# Iceberg (Glue CreateTable IcebergInput schema field `doc`): 0-255 characters.
+ICEBERG_DOC_MAX = 255
+# Athena/Glue decimal: precision 1-38.
+DECIMAL_MAX_PRECISION = 38
+# The freshness alarm looks at one period of this length; CloudWatch alarms evaluate at most one
+# day of data points when the period is an hour or more (Period x EvaluationPeriods <= 86,400 s).
+FRESHNESS_MAX_HOURS = 24
+# Platform limit: the dataset travels to the reportable job as one job argument (JSON).
+DATASET_MAX_COLUMNS = 200

@@ -23,7 +23,8 @@ from typing import Any, Mapping, Optional
 import pulumi
 
 from components.dr.pilot_light import PilotLightError, check_replicated
-from components.sharing.contract import ContractError, DataProductContract, GrantMissing, check_grant
+from components.sharing.contract import (ContractError, DataProductContract, GrantMissing, PinMissing, check_grant,
+                                        check_pins)
 from components.sharing.stack_outputs import read_stack_outputs
 from stackconfig.loader import PROJECT, SettingsError
 from components.operational_service.spec import ServiceSpec
@@ -104,6 +105,8 @@ class Upstream:
     primary_products: dict[str, DataProductContract] = field(default_factory=dict)
     primary_services: dict[str, Any] = field(default_factory=dict)
     consumed: dict[int, DataProductContract] = field(default_factory=dict)
+    # The pinned datasets' names by `consumes` index (checked against the contract).
+    consumed_datasets: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
 
 def read_upstream(settings: StackSettings, *, source: str) -> Upstream:
@@ -129,8 +132,12 @@ def read_upstream(settings: StackSettings, *, source: str) -> Upstream:
         contract = _contract((outputs["dataProducts"] or {}).get(use.data_product), use.stack, f"consumes[{i}]", source)
         try:
             check_grant(contract, account_id=settings.account.id, producer_stack=use.stack, product=use.data_product)
+            upstream.consumed_datasets[i] = check_pins(contract, use.datasets, account_id=settings.account.id,
+                                                       producer_stack=use.stack)
         except GrantMissing as exc:
             _fail(source, f"consumes[{i}]", str(exc))
+        except PinMissing as exc:
+            _fail(source, f"consumes[{i}].datasets[{exc.index}]", str(exc))
         upstream.consumed[i] = contract
     return upstream
 

@@ -18,6 +18,8 @@ from components.data_product.key import product_key
 from components.foundation import naming
 from components.foundation.context import NetworkRefs, ServedStore, StackContext
 from components.data_product.catalog import product_catalog, security_configuration
+from components.data_product.lake_formation import LfTags
+from components.data_product.reportable import reportable
 from components.data_product.zones import ZoneRef
 from components.data_product.scope import ProductScope
 from components.data_product.monitoring import AlarmEndpoint, alarm_topic, crawler_failed_rule, failure_notifications
@@ -43,6 +45,7 @@ class DataProductArgs:
         VPC's own CIDR only. Never 0.0.0.0/0.
     lake_formation_settings: the stack's `DataLakeSettings` (see `lake_formation_settings`);
         grants wait for it, since only a data lake admin can grant. Default None: no wait.
+    lf_tags: the stack's LF-tag keys (`lake_formation_tags`), required with datasets.
     """
 
     product: DataProductSpec
@@ -51,9 +54,14 @@ class DataProductArgs:
     alarm_endpoints: tuple[AlarmEndpoint, ...]
     sftp_allowed_cidrs: tuple[str, ...] = ()
     lake_formation_settings: Optional[pulumi.Resource] = None
+    # The stack's LF-tags (`lake_formation_tags`); required when the product declares datasets.
+    lf_tags: Optional[LfTags] = None
 
     def __post_init__(self) -> None:
         check_cidrs(self.sftp_allowed_cidrs)
+        if self.product.datasets and not self.product.ingestion.batch:
+            raise ValueError(f"data product {self.product.name} declares datasets but no batch ingestion: the "
+                             "reportable job builds datasets from the batch ETL's curated output")
 
 
 class DataProduct(pulumi.ComponentResource):
@@ -77,11 +85,16 @@ class DataProduct(pulumi.ComponentResource):
       writable by this account and, for the declared sources, by the consumer accounts;
     - monitoring: a KMS-encrypted SNS topic fed by ETL and crawler failure events and alarms,
       with a subscription per alarm endpoint (`dp_monitoring`, shared with the DR pilot light);
-    - catalog: a Glue security configuration, the product database (reportable tables, shared)
-      and an internal database (curated/raw tables), crawlers with their own read-only roles;
-    - Lake Formation: curated and reportable registered with a dedicated role; consumers get
-      DESCRIBE on the product database and SELECT/DESCRIBE on its tables, each with the grant
-      option so the consumer's data lake admin can pass them on inside its own account.
+    - catalog: a Glue security configuration, the product database (one Iceberg table per
+      declared dataset, with its data quality ruleset) and an internal database (curated/raw
+      tables), crawlers for curated and raw data with their own read-only roles;
+    - reportable stage (with datasets): a Glue job run after each successful ETL that builds the
+      datasets, checks their quality and announces each publish; quality and freshness alarms;
+    - Lake Formation: curated and reportable registered with a dedicated role; LF-tags on the
+      database (domain, product), tables (dataset, classification) and differently classified
+      columns; consumers get DESCRIBE on the product database and SELECT/DESCRIBE on their
+      datasets' columns up to their clearance, by LF-tag expression, each with the grant option
+      so the consumer's data lake admin can pass them on inside its own account.
     The catalog and Lake Formation part is `dp_catalog.product_catalog`, which the DR pilot light
     builds over the replicas too.
 
@@ -113,16 +126,21 @@ class DataProduct(pulumi.ComponentResource):
         # Glue's security configuration comes first: the batch ETL uses it too.
         security = security_configuration(scope)
         self._ingestion(scope, zones, security)
+        lf_deps = [args.lake_formation_settings] if args.lake_formation_settings else []
         catalog = product_catalog(scope, {z: ZoneRef(z, zb.bucket.bucket, zb.bucket.arn) for z, zb in zones.items()},
                                   security, raw_prefixes=raw_crawl_prefixes(args.product.ingestion),
-                                  curated_exclusions=curated_crawl_exclusions(),
-                                  lf_deps=[args.lake_formation_settings] if args.lake_formation_settings else [])
+                                  curated_exclusions=curated_crawl_exclusions(), lf_deps=lf_deps, lf_tags=args.lf_tags)
         self.catalog_database, self.internal_database = catalog.shared_database, catalog.internal_database
         self.crawlers = catalog.crawlers
+        self.tables, self.quality_rulesets = catalog.tables, catalog.rulesets
         self.lake_formation_role = catalog.registration_role
         self.arrival = self._arrival(scope, zones["raw"], catalog.raw_crawler_name)
+        self.reportable = reportable(
+            scope, zones, catalog, etl_job=self.batch.job, security=security, bus=self.event_bus,
+            topic=self.alarm_topic, notify_dlq=self.notify_dlq, lf_deps=lf_deps) if self.batch and self.tables else None
         failure_rules = [crawler_failed_rule(scope, list(self.crawlers), self.alarm_topic, self.notify_dlq)]
         failure_rules += [self.batch.failure_rule] if self.batch else []
+        failure_rules += [self.reportable.failure_rule] if self.reportable else []
         failure_notifications(scope, self.alarm_topic, self.notify_dlq, failure_rules)
         # The contract's fields (`sharing.contract`): the primary stack adds the replicas and exports it.
         self.contract_fields = self._contract_fields()

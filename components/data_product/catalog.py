@@ -1,24 +1,26 @@
 """Catalog of a data product: Glue databases, crawlers and their security configuration.
 
 Two databases keep sharing narrow: the product's database (`naming.glue_database_name`, the one in
-the contract) holds only the reportable zone's tables and is what consumers are granted; an
-internal database (`<db>_internal`) holds the curated (and, where crawled, raw) tables the
-domain works with. A table-wildcard grant on the product database therefore never exposes
-curated or raw data.
+the contract) holds only the declared datasets (Iceberg tables, `datasets.py`) and is what
+consumers are granted, by LF-tag; an internal database (`<db>_internal`) holds the curated (and,
+where crawled, raw) tables the domain works with, found by crawlers. Nothing is ever granted by
+table wildcard.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Literal, Mapping, Sequence
+from typing import Literal, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
 from components.foundation import iam, naming
 from components.foundation.context import StackContext
-from components.data_product.lake_formation import consumer_grants, crawler_grants, register, registration_role
+from components.data_product.datasets import dataset_tables, quality_rulesets
+from components.data_product.lake_formation import (LfTags, consumer_grants, crawler_grants, register,
+                                                    registration_role, tag_catalog)
 from components.data_product.scope import ProductScope, ServiceRole
 from components.data_product.zones import ZoneRef
 
@@ -162,32 +164,35 @@ class Catalog:
     registration_role: ServiceRole
     # Physical name of the raw crawler, when raw data is crawled (arrivals start it).
     raw_crawler_name: str | None
+    # dataset name -> its Iceberg table / its data quality ruleset (datasets with one)
+    tables: dict[str, aws.glue.CatalogTable]
+    rulesets: dict[str, aws.glue.DataQualityRuleset]
+    # zone -> its Lake Formation registration (curated, reportable)
+    registered: dict[str, aws.lakeformation.Resource]
 
 
 def product_catalog(scope: ProductScope, zones: Mapping[str, ZoneRef], security: aws.glue.SecurityConfiguration,
                     *, raw_prefixes: Sequence[str], curated_exclusions: Sequence[str],
-                    lf_deps: Sequence[pulumi.Resource]) -> Catalog:
+                    lf_deps: Sequence[pulumi.Resource], lf_tags: Optional[LfTags]) -> Catalog:
     """The catalog and Lake Formation set-up of one data product. The primary builds it over its
     zones and the DR pilot light over the replicas, so DR's catalog is the primary's by
-    construction: the shared database (reportable tables only, granted to consumers), the internal
-    database (curated tables, and raw tables under `raw_` when `raw_prefixes` are crawled),
-    crawlers with their own read-only roles (the curated crawler skips `curated_exclusions`: job
-    artifacts and output still being staged), the curated and reportable zones registered with a
-    dedicated role, crawler grants and consumer grants."""
+    construction: the shared database (the datasets' Iceberg tables and their quality rulesets,
+    tagged and granted to consumers by LF-tag), the internal database (curated tables, and raw
+    tables under `raw_` when `raw_prefixes` are crawled), crawlers with their own read-only roles
+    (the curated crawler skips `curated_exclusions`: job artifacts, quarantined rows and output
+    still being staged), and the curated and reportable zones registered with a dedicated role."""
+    if scope.product.datasets and lf_tags is None:
+        raise ValueError(f"data product {scope.product_name} declares datasets: pass the stack's LF-tags "
+                         "(lake_formation_tags) so they can be tagged and shared")
     shared_name, internal_name = glue_database_names(scope)
     shared = database(scope, "catalog", shared_name, zones["reportable"],
-                      f"{scope.product_name}: reportable data sets, shared with consumers", lf_deps)
+                      f"{scope.product_name}: reportable datasets (Iceberg), shared with consumers", lf_deps)
     internal = database(scope, "catalog-internal", internal_name, zones["curated"],
                         f"{scope.product_name}: curated and raw data, domain-internal", lf_deps)
-    crawlers = {
-        "curated-crawler": crawler(
-            scope, "curated-crawler", db=internal, db_name=internal_name,
-            targets=[CrawlTarget(zones["curated"], exclusions=tuple(curated_exclusions))],
-            security=security, recrawl="CRAWL_EVERYTHING"),
-        "reportable-crawler": crawler(
-            scope, "reportable-crawler", db=shared, db_name=shared_name,
-            targets=[CrawlTarget(zones["reportable"])], security=security, recrawl="CRAWL_EVERYTHING"),
-    }
+    crawlers = {"curated-crawler": crawler(
+        scope, "curated-crawler", db=internal, db_name=internal_name,
+        targets=[CrawlTarget(zones["curated"], exclusions=tuple(curated_exclusions))],
+        security=security, recrawl="CRAWL_EVERYTHING")}
     raw_crawler_name = None
     if raw_prefixes:
         crawlers["raw-crawler"] = crawler(
@@ -199,11 +204,12 @@ def product_catalog(scope: ProductScope, zones: Mapping[str, ZoneRef], security:
     shared_zones = [zones["curated"], zones["reportable"]]
     role = registration_role(scope, shared_zones)
     registered = {z.zone: register(scope, z, role, lf_deps) for z in shared_zones}
-    crawled_zone = {"curated-crawler": "curated", "reportable-crawler": "reportable"}
     for part, (_, crawler_role) in crawlers.items():
-        db = shared if part == "reportable-crawler" else internal
-        zone = crawled_zone.get(part)
-        locations = [(zones[zone], registered[zone])] if zone else []
-        crawler_grants(scope, part, crawler_role, db, locations, lf_deps)
-    consumer_grants(scope, shared, registered["reportable"], lf_deps)
-    return Catalog(shared, internal, {part: built for part, (built, _) in crawlers.items()}, role, raw_crawler_name)
+        locations = [(zones["curated"], registered["curated"])] if part == "curated-crawler" else []
+        crawler_grants(scope, part, crawler_role, internal, locations, lf_deps)
+    tables = dataset_tables(scope, shared, zones["reportable"], [registered["reportable"], *lf_deps])
+    rulesets = quality_rulesets(scope, shared.name, tables)
+    if lf_tags is not None and tables:
+        consumer_grants(scope, tag_catalog(scope, shared, tables, lf_tags), registered["reportable"], lf_deps)
+    return Catalog(shared, internal, {part: built for part, (built, _) in crawlers.items()}, role, raw_crawler_name,
+                   tables, rulesets, registered)

@@ -149,7 +149,8 @@ def lambda_function(scope: ProductScope, code: str, *, environment: Mapping[str,
 
 def alarm(scope: ProductScope, part: str, *, description: str, namespace: str, metric: str,
           dimensions: Mapping[str, pulumi.Input[str]], topic_arn: pulumi.Input[str], statistic: str = "Sum",
-          threshold: float = 0, period: int = 300, comparison: str = "GreaterThanThreshold") -> aws.cloudwatch.MetricAlarm:
+          threshold: float = 0, period: int = 300, comparison: str = "GreaterThanThreshold",
+          missing: str = "notBreaching") -> aws.cloudwatch.MetricAlarm:
     return aws.cloudwatch.MetricAlarm(
         f"{scope.name}-{part}-alarm",
         alarm_description=description,
@@ -161,7 +162,7 @@ def alarm(scope: ProductScope, part: str, *, description: str, namespace: str, m
         evaluation_periods=1,
         threshold=threshold,
         comparison_operator=comparison,
-        treat_missing_data="notBreaching",
+        treat_missing_data=missing,
         alarm_actions=[topic_arn],
         ok_actions=[topic_arn],
         opts=scope.child,

@@ -110,6 +110,67 @@ class LifecycleSpec:
     transition_to_glacier_days: int = 180
 
 
+CLASSIFICATION_ORDER: tuple[Classification, ...] = ("public", "internal", "confidential", "restricted")
+
+
+def levels_up_to(clearance: Classification) -> tuple[Classification, ...]:
+    """The classifications a reader cleared for `clearance` may see (it and every lower one)."""
+    return CLASSIFICATION_ORDER[:CLASSIFICATION_ORDER.index(clearance) + 1]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ColumnSpec:
+    """One column of a dataset. type: a Glue/Athena type (string, boolean, int, bigint, float,
+    double, date, timestamp, decimal(p,s)); nullable default True; classification default None
+    (the dataset's); source: the curated field the value comes from, default the column name."""
+
+    name: str
+    type: str
+    nullable: bool = True
+    description: str = ""
+    classification: Optional[Classification] = None
+    source: Optional[str] = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatasetSpec:
+    """A reportable dataset: an Iceberg table in the product database, built from curated data by
+    the reportable job. version: semantic MAJOR.MINOR.PATCH (a breaking change needs a new
+    major); partitioning: identity partitions on these columns; classification default None (the
+    product's); owner default "" (the product's); freshness_hours: the publishing SLO, default 24;
+    quality: a Glue Data Quality ruleset (DQDL), default None; min_quality_score default 1.0."""
+
+    name: str
+    version: str
+    columns: tuple[ColumnSpec, ...]
+    partitioning: tuple[str, ...] = ()
+    description: str = ""
+    owner: str = ""
+    classification: Optional[Classification] = None
+    freshness_hours: int = 24
+    quality: Optional[str] = None
+    min_quality_score: float = 1.0
+
+    @property
+    def major(self) -> int:
+        return int(self.version.split(".")[0])
+
+    def column_classification(self, column: ColumnSpec, product: Classification) -> Classification:
+        return column.classification or self.classification or product
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsumerGrantSpec:
+    """What one consumer account may read: the datasets (by name) and the classifications up to
+    `clearance` (columns classified higher stay hidden); expires: last valid day (YYYY-MM-DD,
+    UTC) or None. Grants past their expiry never reach a spec (`stackconfig.args`)."""
+
+    account: str
+    clearance: Classification
+    datasets: tuple[str, ...]
+    expires: Optional[str] = None
+
+
 @dataclass(frozen=True, kw_only=True)
 class DataProductSpec:
     """One data product: who owns it, how data comes in, its ODS, who may read it.
@@ -124,6 +185,16 @@ class DataProductSpec:
     consumers: tuple[str, ...] = ()
     crawler_schedule: str = "cron(0 2 * * ? *)"
     lifecycle: LifecycleSpec = field(default_factory=LifecycleSpec)
+    datasets: tuple[DatasetSpec, ...] = ()
+    # One per account in `consumers`, same order.
+    grants: tuple[ConsumerGrantSpec, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.grants and tuple(g.account for g in self.grants) != tuple(self.consumers):
+            raise ValueError("grants must name exactly the consumer accounts, in order")
+
+    def dataset(self, name: str) -> DatasetSpec:
+        return next(d for d in self.datasets if d.name == name)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able values (the contract carries them)."""
@@ -145,4 +216,7 @@ _NESTED.update({
     (IngestionSpec, "events"): EventsSpec,
     (SftpSpec, "users"): SftpUserSpec,
     (OperationalStoreSpec, "dax"): DaxSpec,
+    (DataProductSpec, "datasets"): DatasetSpec,
+    (DataProductSpec, "grants"): ConsumerGrantSpec,
+    (DatasetSpec, "columns"): ColumnSpec,
 })

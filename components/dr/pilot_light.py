@@ -16,6 +16,7 @@ import pulumi_aws as aws
 
 from components.foundation.context import KeyRef, NetworkRefs, ServedStore, StackContext, TableRef
 from components.data_product.catalog import product_catalog, security_configuration
+from components.data_product.lake_formation import LfTags
 from components.data_product.zones import ZoneRef
 from components.data_product.scope import ProductScope
 from components.data_product.ingestion import curated_crawl_exclusions, raw_crawl_prefixes
@@ -39,6 +40,8 @@ class PilotLightProductArgs:
     network: NetworkRefs
     # Grants wait for the stack's DataLakeSettings: only a data lake admin may grant.
     lake_formation_settings: Optional[pulumi.Resource] = None
+    # The DR stack's LF-tags (`lake_formation_tags`, from the primary's specs); required with datasets.
+    lf_tags: Optional[LfTags] = None
 
     def __post_init__(self) -> None:
         dr = self.contract.dr
@@ -49,7 +52,8 @@ class PilotLightProductArgs:
 class PilotLightProduct(pulumi.ComponentResource):
     """Children: the primary's catalog over the replica zones, built by the same code
     (`dp_catalog.product_catalog`): Glue security configuration (DR key), the shared database
-    (same name as the primary's, reportable tables only) and the internal one, crawlers with their
+    (same name as the primary's: the datasets' Iceberg tables over the replica reportable zone, their
+    quality rulesets, LF-tags and tag-based consumer grants) and the internal one, crawlers with their
     own read-only roles on the product's schedule, the replica curated and reportable zones
     registered with a dedicated Lake Formation role, crawler grants and the consumer grants (with
     the grant option); the alarm topic with its subscriptions and the crawler-failed rule
@@ -72,9 +76,11 @@ class PilotLightProduct(pulumi.ComponentResource):
         lf_deps = [args.lake_formation_settings] if args.lake_formation_settings is not None else []
         catalog = product_catalog(scope, zones, security_configuration(scope),
                                   raw_prefixes=raw_crawl_prefixes(spec.ingestion),
-                                  curated_exclusions=curated_crawl_exclusions(), lf_deps=lf_deps)
+                                  curated_exclusions=curated_crawl_exclusions(), lf_deps=lf_deps,
+                                  lf_tags=args.lf_tags)
         self.database, self.internal_database = catalog.shared_database, catalog.internal_database
         self.crawlers = catalog.crawlers
+        self.tables = catalog.tables
         # Monitoring, as in the primary: failed DR crawlers reach the same people.
         self.alarm_topic = alarm_topic(scope, args.alarm_endpoints)
         notify_dlq = scope.queue("notify-dlq")

@@ -15,7 +15,7 @@ import pulumi_aws as aws
 from components.foundation import iam
 from components.foundation.context import StackContext
 from components.foundation.kms import customer_key
-from components.sharing.contract import DataProductContract
+from components.sharing.contract import DataProductContract, granted_columns
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,6 +29,8 @@ class ConsumedDataProductArgs:
     stack: StackContext
     producer_stack: str
     contract: DataProductContract
+    # The pinned datasets this stack reads (names, checked against the contract's grants).
+    datasets: tuple[str, ...] = ()
     analyst_role_name: str | None = None
     # Grants wait for the stack's DataLakeSettings: only a data lake admin may grant.
     lake_formation_settings: pulumi.Resource | None = None
@@ -92,7 +94,7 @@ def _analyst_role(name: str, args: ConsumedDataProductArgs, opts: pulumi.Resourc
         stack.arn("glue", f"database/{_link_name(contract)}"),
         f"{producer_glue}:catalog",
         f"{producer_glue}:database/{contract.catalog_database}",
-        f"{producer_glue}:table/{contract.catalog_database}/*",
+        *(f"{producer_glue}:table/{contract.catalog_database}/{dataset}" for dataset in args.datasets),
     ]
     aws.iam.RolePolicy(
         f"{name}-analyst-policy", role=analyst.id,
@@ -107,18 +109,22 @@ def _analyst_role(name: str, args: ConsumedDataProductArgs, opts: pulumi.Resourc
 
 def _lake_formation_grants(name: str, args: ConsumedDataProductArgs, link: aws.glue.CatalogDatabase,
                            analyst: aws.iam.Role, *, parent: pulumi.Resource) -> None:
-    """DESCRIBE on the link and SELECT/DESCRIBE on every table of the producer's database."""
+    """DESCRIBE on the link, and SELECT/DESCRIBE on each pinned dataset's table for exactly the
+    columns the producer granted this account (its clearance): named tables and columns, never a
+    wildcard, so a dataset or column the producer adds later is not passed on unreviewed."""
     after_settings = pulumi.ResourceOptions(parent=parent, depends_on=[args.lake_formation_settings]
                                             if args.lake_formation_settings is not None else [])
     aws.lakeformation.Permissions(
         f"{name}-link-describe", principal=analyst.arn, permissions=["DESCRIBE"],
         database=aws.lakeformation.PermissionsDatabaseArgs(name=link.name, catalog_id=args.stack.account_id),
         opts=after_settings)
-    aws.lakeformation.Permissions(
-        f"{name}-tables-select", principal=analyst.arn, permissions=["SELECT", "DESCRIBE"],
-        table=aws.lakeformation.PermissionsTableArgs(catalog_id=args.contract.account_id,
-                                                     database_name=args.contract.catalog_database, wildcard=True),
-        opts=after_settings)
+    for dataset in args.datasets:
+        aws.lakeformation.Permissions(
+            f"{name}-{dataset.replace('_', '-')}-select", principal=analyst.arn, permissions=["SELECT", "DESCRIBE"],
+            table_with_columns=aws.lakeformation.PermissionsTableWithColumnsArgs(
+                catalog_id=args.contract.account_id, database_name=args.contract.catalog_database, name=dataset,
+                column_names=list(granted_columns(args.contract, args.stack.account_id, dataset))),
+            opts=after_settings)
 
 
 def _inbox(name: str, args: ConsumedDataProductArgs,

@@ -11,14 +11,14 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
 
-from components.data_product.spec import DataProductSpec
+from components.data_product.spec import DataProductSpec, levels_up_to
 
 # Bump on any change of shape or meaning; readers accept exactly this version.
-CONTRACT_VERSION = 2
+CONTRACT_VERSION = 3
 
 
 class ContractError(Exception):
@@ -160,3 +160,43 @@ def check_grant(contract: Optional[DataProductContract], *, account_id: str, pro
             f"producer stack {producer_stack} has not granted account {account_id} access to data product "
             f"'{product}' (granted: {consumers or 'nobody'}); ask its owner ({contract.owner}) to add "
             f"{account_id} to dataProducts[{product}].consumers")
+
+
+def granted_columns(contract: DataProductContract, account_id: str, dataset: str) -> tuple[str, ...]:
+    """The columns of `dataset` the producer's LF-tag grant lets `account_id` see: those classified
+    up to its clearance (what Lake Formation matches; the rest stay hidden)."""
+    grant = next(g for g in contract.spec.grants if g.account == account_id)
+    spec = contract.spec.dataset(dataset)
+    visible = levels_up_to(grant.clearance)
+    return tuple(c.name for c in spec.columns
+                 if spec.column_classification(c, contract.spec.classification) in visible)
+
+
+def check_pins(contract: DataProductContract, pins: Sequence[str], *, account_id: str, producer_stack: str) -> tuple[str, ...]:
+    """The dataset names of `pins` (`<dataset>@<major>`), each checked against the producer's
+    contract: the dataset exists, at that major version, and is granted to this account."""
+    grant = next((g for g in contract.spec.grants if g.account == account_id), None)
+    datasets = {d.name: d for d in contract.spec.datasets}
+    names = []
+    for i, pin in enumerate(pins):
+        name, major = pin.split("@")
+        dataset = datasets.get(name)
+        if dataset is None:
+            raise PinMissing(i, f"{producer_stack} publishes no dataset '{name}' in {contract.name} "
+                                f"(it publishes: {', '.join(f'{d.name}@{d.major}' for d in datasets.values()) or 'none'})")
+        if dataset.major != int(major):
+            raise PinMissing(i, f"{pin} no longer exists: {producer_stack} publishes {name} version {dataset.version}; "
+                                f"review its changes and pin {name}@{dataset.major}")
+        if grant is None or name not in grant.datasets:
+            raise PinMissing(i, f"{producer_stack} has not granted dataset '{name}' to account {account_id} "
+                                f"(granted: {', '.join(grant.datasets) if grant else 'nothing'}); ask {contract.owner}")
+        names.append(name)
+    return tuple(names)
+
+
+class PinMissing(Exception):
+    """A `consumes[].datasets` pin the producer does not (or no longer) publish or grant."""
+
+    def __init__(self, index: int, message: str):
+        super().__init__(message)
+        self.index = index

@@ -10,7 +10,8 @@ One module per part of the stack file; everything is importable from here:
 - `base`: the strict base model, `FieldProblem`, account-id / name / certificate rules
 - `account`: `account:` and `network:`
 - `ingestion`: `dataProducts[].ingestion` (batch, streaming, sftp, events)
-- `data_product`: `dataProducts[]` (operational store + DAX, lifecycle, consumers)
+- `dataset`: `dataProducts[].datasets` (versioned schemas, quality) and `dataProducts[].consumers`
+- `data_product`: `dataProducts[]` (operational store + DAX, lifecycle, datasets, consumers)
 - `service_edge`: a Fargate service's `public:` login and WAF, and its `allowedCidrs`
 - `service`: `services[]` (Fargate task size and counts, Lambda trigger and authorizer)
 - `stack`: `StackSettings` and the stack-level `consumes:`, `dr:`, `alarms:`, `budget:`
@@ -21,6 +22,7 @@ from stackconfig.model.account import LOG_RETENTION_DAYS, AccountSettings, Netwo
 from stackconfig.model.ingestion import (
     FIELD_NAME_RE, BatchIngestion, EventsIngestion, Ingestion, SftpIngestion, SftpUser, StreamingIngestion,
 )
+from stackconfig.model.dataset import ColumnSettings, ConsumerGrantSettings, DatasetSettings
 from stackconfig.model.data_product import DataProductSettings, DaxSettings, LifecycleSettings, OperationalStore
 from stackconfig.model.service_edge import (
     COGNITO_POOL_ARN, HTTPS_URL, PRIVATE_NETWORKS, SECRET_CONFIG_KEY, SESSION_TIMEOUT_SECONDS, CognitoLogin,
@@ -36,6 +38,7 @@ __all__ = [
     "LOG_RETENTION_DAYS", "AccountSettings", "NetworkSettings",
     "FIELD_NAME_RE", "BatchIngestion", "EventsIngestion", "Ingestion", "SftpIngestion", "SftpUser",
     "StreamingIngestion",
+    "ColumnSettings", "ConsumerGrantSettings", "DatasetSettings",
     "DataProductSettings", "DaxSettings", "LifecycleSettings", "OperationalStore",
     "COGNITO_POOL_ARN", "HTTPS_URL", "PRIVATE_NETWORKS", "SECRET_CONFIG_KEY", "SESSION_TIMEOUT_SECONDS",
     "CognitoLogin", "EdgeLogin", "OidcLogin", "PublicEdge",

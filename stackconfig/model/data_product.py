@@ -8,7 +8,8 @@ from typing import Literal, Optional
 from pydantic import Field, field_validator, model_validator
 
 from stackconfig import limits
-from stackconfig.model.base import NAME_RE, FieldProblem, Model, account_id, no_duplicates
+from stackconfig.model.base import NAME_RE, FieldProblem, Model, no_duplicates
+from stackconfig.model.dataset import ConsumerGrantSettings, DatasetSettings, consumer_entries
 from stackconfig.model.ingestion import Ingestion, glue_schedule
 
 
@@ -72,21 +73,25 @@ class DataProductSettings(Model):
     classification: Literal["public", "internal", "confidential", "restricted"]
     ingestion: Ingestion
     operational_store: OperationalStore
-    consumers: list[str] = []
+    datasets: list[DatasetSettings] = []
+    consumers: list[ConsumerGrantSettings] = []
     crawler_schedule: str = "cron(0 2 * * ? *)"
     lifecycle: LifecycleSettings = LifecycleSettings()
 
     _cs = field_validator("crawler_schedule")(lambda cls, v: glue_schedule(v))
+    _consumer_entries = field_validator("consumers", mode="before")(lambda cls, v: consumer_entries(v))
 
-    @field_validator("consumers", mode="before")
-    @classmethod
-    def _consumers(cls, v: list) -> list:
-        if not isinstance(v, list):
-            raise ValueError("must be a list of 12-digit account ids")
-        for i, account in enumerate(v):
-            try:
-                account_id(account)
-            except ValueError as exc:
-                raise FieldProblem(f"[{i}]", str(exc)) from None
-        no_duplicates(v, "consumer account")
-        return v
+    @model_validator(mode="after")
+    def _grants(self) -> "DataProductSettings":
+        no_duplicates([d.name for d in self.datasets], "dataset", "datasets[{i}].name")
+        no_duplicates([c.account for c in self.consumers], "consumer account", "consumers[{i}].account")
+        names = [d.name for d in self.datasets]
+        for i, grant in enumerate(self.consumers):
+            if not names:
+                raise FieldProblem(f"consumers[{i}]", f"{self.name} declares no datasets; consumers are granted "
+                                                      "datasets, declare them under datasets")
+            for j, name in enumerate(grant.datasets):
+                if name not in names:
+                    raise FieldProblem(f"consumers[{i}].datasets[{j}]", f"'{name}' is not a dataset of {self.name} "
+                                                                         f"({', '.join(names)})")
+        return self

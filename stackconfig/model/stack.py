@@ -16,12 +16,26 @@ from stackconfig.model.base import ACM_ARN, NAME_RE, FieldProblem, Model, no_dup
 from stackconfig.model.data_product import DataProductSettings
 from stackconfig.model.service import ServiceSettings
 
+DATASET_PIN_RE = r"[a-z][a-z0-9_]*@(0|[1-9]\d*)"
+
 
 class ConsumedProduct(Model):
     """A data product this stack consumes from another business unit's stack."""
     stack: str = Field(pattern=r"^[\w.-]+/[\w.-]+/[\w.-]+$")
     data_product: str = Field(pattern=NAME_RE)
+    # The datasets this stack reads, each pinned to a major version: `orders@1`.
+    datasets: list[str] = Field(min_length=1)
     analyst_role: Optional[str] = Field(default=None, pattern=r"^[\w+=,.@-]{1,64}$")
+
+    @field_validator("datasets")
+    @classmethod
+    def _pins(cls, v: list[str]) -> list[str]:
+        for i, pin in enumerate(v):
+            if not re.fullmatch(DATASET_PIN_RE, pin):
+                raise FieldProblem(f"[{i}]", f"'{pin[:60]}' is not a pinned dataset; write <dataset>@<major>, "
+                                             "e.g. orders@1")
+        no_duplicates([p.split("@")[0] for p in v], "dataset")
+        return v
 
 
 class DrSettings(Model):

@@ -14,13 +14,19 @@ REJECTED_PREFIX = "rejected/"
 CURATED_BATCH_PREFIX = "batch/"
 # Where the ETL job stages a run's output before publishing it (functions/batch_etl/job.py).
 STAGING_DIR = "_staging/"
+# Rows the reportable job could not shape into a dataset, one JSON line each with the reason
+# (functions/reportable), in the curated zone: they are curated data, not reportable.
+REPORTABLE_QUARANTINE_PREFIX = "_quarantine/reportable/"
+# The reportable job's metrics (functions/reportable): QualityScore, RowsPublished, RowsRejected.
+DATASET_METRICS_NAMESPACE = "DataDeliveryPlatform/Datasets"
 # The arrival handler's own metrics (functions/arrival_handler/handler.py, embedded metric format).
 ARRIVAL_METRICS_NAMESPACE = "DataDeliveryPlatform/ArrivalHandler"
 
 def curated_crawl_exclusions() -> tuple[str, ...]:
-    """What the curated crawler must not catalog: the job's scripts, and a run's output while it is
-    still staged (it is published, or discarded, by the next step of the job)."""
-    return (f"{ARTIFACTS_PREFIX}**", f"{CURATED_BATCH_PREFIX}{STAGING_DIR}**")
+    """What the curated crawler must not catalog: the jobs' scripts, a run's output while it is
+    still staged (it is published, or discarded, by the next step of the job), and rows the
+    reportable job quarantined."""
+    return (f"{ARTIFACTS_PREFIX}**", f"{CURATED_BATCH_PREFIX}{STAGING_DIR}**", f"{REPORTABLE_QUARANTINE_PREFIX}**")
 
 
 def raw_crawl_prefixes(ingestion) -> list[str]:

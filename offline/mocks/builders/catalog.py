@@ -1,4 +1,6 @@
-"""The data catalog: Glue databases, crawlers, jobs, triggers and security configurations; Lake Formation."""
+"""The data catalog: Glue databases, tables, crawlers, jobs, triggers, data quality rulesets and security
+configurations; Lake Formation (settings, registrations, LF-tags, tag assignments, grants) and the
+SSM parameters that record expiring grants."""
 
 from __future__ import annotations
 
@@ -36,7 +38,49 @@ def lake_formation_hash_id(mocks: PlatformMocks, name: str, inputs: Inputs, regi
     return str(zlib.crc32(payload.encode())), {}
 
 
+# terraform-provider-aws internal/service/glue/catalog_table.go: id = "<catalog id>:<database>:<name>";
+# arn = arn:...:table/<database>/<name>
+def glue_table(mocks: PlatformMocks, name: str, inputs: Inputs, region: str, seed: str) -> Built:
+    catalog = inputs.get("catalogId") or mocks.account_id
+    database, table = inputs["databaseName"], inputs["name"]
+    arn = mocks.arn("glue", f"table/{database}/{table}", region=region)
+    return f"{catalog}:{database}:{table}", {"arn": arn, "catalogId": catalog}
+
+
+# terraform-provider-aws internal/service/lakeformation/lf_tag.go: id = "<catalog id>:<key>" (read
+# back with strings.Cut at the first colon, so a key may hold colons); catalog_id computed.
+def lf_tag(mocks: PlatformMocks, name: str, inputs: Inputs, region: str, seed: str) -> Built:
+    catalog = inputs.get("catalogId") or mocks.account_id
+    return f"{catalog}:{inputs['key']}", {"catalogId": catalog}
+
+
+# terraform-provider-aws internal/service/glue/data_quality_ruleset.go: id = name;
+# arn = arn:...:dataQualityRuleset/<name>; created_on / last_modified_on timestamps.
+def data_quality_ruleset(mocks: PlatformMocks, name: str, inputs: Inputs, region: str, seed: str) -> Built:
+    physical = inputs["name"]
+    created = "2024-01-01T00:00:00Z"
+    return physical, {"arn": mocks.arn("glue", f"dataQualityRuleset/{physical}", region=region),
+                      "createdOn": created, "lastModifiedOn": created}
+
+
+# The grant register. terraform-provider-aws internal/service/ssm/parameter.go: id = name; arn,
+# version, tier and data_type come from the API: the ARN is `parameter` followed by the name
+# (`parameter/ddp/...` for a name with a leading slash), version 1 on create, tier Standard and
+# data_type text by default.
+def ssm_parameter(mocks: PlatformMocks, name: str, inputs: Inputs, region: str, seed: str) -> Built:
+    physical = inputs["name"]
+    resource = f"parameter{physical}" if physical.startswith("/") else f"parameter/{physical}"
+    return physical, {"arn": mocks.arn("ssm", resource, region=region), "version": 1,
+                      "tier": inputs.get("tier") or "Standard", "dataType": inputs.get("dataType") or "text"}
+
+
 BUILDERS: dict[str, Builder] = {
+    "aws:ssm/parameter:Parameter": ssm_parameter,
+    "aws:glue/catalogTable:CatalogTable": glue_table,
+    "aws:glue/dataQualityRuleset:DataQualityRuleset": data_quality_ruleset,
+    "aws:lakeformation/lfTag:LfTag": lf_tag,
+    # lakeformation/resource_lf_tags.go: id = the decimal hash of the request, as for permissions
+    "aws:lakeformation/resourceLfTags:ResourceLfTags": lake_formation_hash_id,
     "aws:glue/catalogDatabase:CatalogDatabase": glue_database,
     # glue/{crawler,job,trigger}.go: id = name; arn = arn:<p>:glue:<region>:<acct>:<crawler|job|trigger>/<name>
     "aws:glue/crawler:Crawler": named_resource("glue", "crawler/{name}"),
