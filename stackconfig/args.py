@@ -53,10 +53,11 @@ def network_args(settings: StackSettings) -> NetworkArgs:
         allow_data_destroy=settings.allow_data_destroy)
 
 
-def data_product_spec(product: DataProductSettings, *, today: datetime.date) -> DataProductSpec:
+def data_product_spec(product: DataProductSettings, *, today: Optional[datetime.date] = None) -> DataProductSpec:
     """The settings of one data product as the DataProduct component takes them. Consumer grants
     past their expiry (the last valid day is before `today`) are left out, and the preview says so;
-    the others are spelled out in full (clearance, datasets)."""
+    the others are spelled out in full (clearance, datasets). `today` defaults to `today()`."""
+    today = today or globals()["today"]()
     plain = product.model_dump(mode="python", exclude={"consumers"})
     grants = []
     for i, grant in enumerate(product.consumers):

@@ -495,8 +495,8 @@ def test_caller_identity_is_the_assumed_deploy_role():
 
 
 def test_unknown_type_gets_its_inputs_and_nothing_invented():
-    rid, out = build("aws:ssm/parameter:Parameter", "p", {"name": "/x", "type": "String", "value": "v"})
-    assert out == {"name": "/x", "type": "String", "value": "v"}
+    rid, out = build("aws:ssm/document:Document", "p", {"name": "x", "documentType": "Command", "content": "{}"})
+    assert out == {"name": "x", "documentType": "Command", "content": "{}"}
     assert rid
 
 

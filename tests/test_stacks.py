@@ -107,9 +107,25 @@ def test_dr_stack_is_a_pilot_light_built_from_the_primary_contract():
     assert sorted(r.inputs["arn"] for r in lf) == sorted(replica_buckets[z]["arn"] for z in ("curated", "reportable"))
     assert all(r.inputs["useServiceLinkedRole"] is False for r in lf)
     # Crawler roles are granted in DR as in the primary, and consumers get the same grants.
+    # (The reportable job, like the ETL it follows, runs only in the primary: its grants stay there.)
     grants = {p.name: p.inputs for p in run.by_type("aws:lakeformation/permissions:Permissions")}
-    assert sorted(grants) == sorted(p.name for p in dev.by_type("aws:lakeformation/permissions:Permissions"))
-    assert grants["orders-consumer-222222222222-tables"]["permissionsWithGrantOptions"] == ["SELECT", "DESCRIBE"]
+    primary = {p.name: p.inputs for p in dev.by_type("aws:lakeformation/permissions:Permissions")
+               if not p.name.startswith("orders-reportable-lf-")}
+    assert sorted(grants) == sorted(primary)
+    consumer = "orders-consumer-222222222222-datasets"
+    assert grants[consumer]["permissionsWithGrantOptions"] == ["SELECT", "DESCRIBE"]
+    assert grants[consumer]["lfTagPolicy"] == primary[consumer]["lfTagPolicy"]
+    # The same Iceberg tables, over the replica reportable zone, with the same rulesets.
+    tables = {t.inputs["name"]: t.inputs for t in run.by_type("aws:glue/catalogTable:CatalogTable")}
+    primary_tables = {t.inputs["name"]: t.inputs for t in dev.by_type("aws:glue/catalogTable:CatalogTable")}
+    assert sorted(tables) == sorted(primary_tables) == sorted(
+        d["name"] for d in dev.outputs["dataProducts"]["orders"]["spec"]["datasets"])
+    for name, table in tables.items():
+        iceberg = table["openTableFormatInput"]["icebergInput"]["icebergTableInput"]
+        assert iceberg["location"] == f"s3://{replica_buckets['reportable']['name']}/{name}/"
+        assert iceberg["schema"] == primary_tables[name]["openTableFormatInput"]["icebergInput"]["icebergTableInput"]["schema"]
+    assert sorted(r.inputs["ruleset"] for r in run.by_type("aws:glue/dataQualityRuleset:DataQualityRuleset")) == sorted(
+        r.inputs["ruleset"] for r in dev.by_type("aws:glue/dataQualityRuleset:DataQualityRuleset"))
     # Monitoring mirrors the primary: failed DR crawlers reach the same endpoints.
     [topic] = run.by_type("aws:sns/topic:Topic")
     assert topic.inputs["kmsMasterKeyId"] == dev.outputs["dataProducts"]["orders"]["dr"]["keyArn"]
@@ -130,7 +146,14 @@ def test_marketing_consumes_only_what_retail_granted():
                                       "region": "us-east-1"}
     perms = run.by_type("aws:lakeformation/permissions:Permissions")
     select = [p.inputs for p in perms if "SELECT" in p.inputs["permissions"]]
-    assert len(select) == 1 and select[0]["table"]["catalogId"] == "111111111111"
+    # The pinned dataset only, by name, and only the columns retail's grant lets this account see:
+    # its clearance (internal) hides the confidential column.
+    [pin] = json.loads(run.config["data-delivery-platform:consumes"])[0]["datasets"]
+    dataset = next(d for d in dev_orders["spec"]["datasets"] if d["name"] == pin.split("@")[0])
+    hidden = [c["name"] for c in dataset["columns"] if c["classification"] == "confidential"]
+    assert len(select) == 1 and select[0]["tableWithColumns"]["catalogId"] == "111111111111"
+    assert select[0]["tableWithColumns"]["name"] == dataset["name"] and hidden
+    assert select[0]["tableWithColumns"]["columnNames"] == [c["name"] for c in dataset["columns"] if c["name"] not in hidden]
     # Nothing is opened on the consumer's default bus: the producer puts straight on the inbox, whose
     # policy admits only the producer account and only the product's own source.
     assert not run.by_type("aws:cloudwatch/eventPermission:EventPermission")

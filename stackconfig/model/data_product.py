@@ -86,6 +86,9 @@ class DataProductSettings(Model):
         no_duplicates([d.name for d in self.datasets], "dataset", "datasets[{i}].name")
         no_duplicates([c.account for c in self.consumers], "consumer account", "consumers[{i}].account")
         names = [d.name for d in self.datasets]
+        if names and self.ingestion.batch is None:
+            raise FieldProblem("datasets", f"{self.name} has no ingestion.batch: the reportable job builds datasets "
+                                           "from the batch ETL's curated output; add batch ingestion")
         for i, grant in enumerate(self.consumers):
             if not names:
                 raise FieldProblem(f"consumers[{i}]", f"{self.name} declares no datasets; consumers are granted "

@@ -104,6 +104,7 @@ def _lean(p: dict) -> None:
     p["ingestion"] = {"events": {"sources": ["retail.orders"], "archiveRetentionDays": 7}}
     p["operationalStore"]["dax"] = {"enabled": False}
     p["consumers"] = []
+    p.pop("datasets")  # datasets are built from batch output
 
 
 def _sftp_stream(p: dict) -> None:
@@ -115,6 +116,8 @@ def _sftp_stream(p: dict) -> None:
         ]},
         "streaming": {"retentionHours": 720},
     }
+    p.pop("datasets")  # no batch: nothing builds datasets, so nothing to grant
+    p["consumers"] = []
 
 
 def _batch_on_arrival(p: dict) -> None:
@@ -470,7 +473,7 @@ def test_glue_job_settings_and_uploaded_script(dev):
 
 def test_curated_crawler_skips_artifacts_and_staged_output(dev):
     crawler = one(dev, T_CRAWLER, "orders-curated-crawler").inputs
-    assert crawler["s3Targets"][0]["exclusions"] == ["_artifacts/**", "batch/_staging/**"]
+    assert crawler["s3Targets"][0]["exclusions"] == ["_artifacts/**", "batch/_staging/**", "_quarantine/reportable/**"]
 
 
 def test_arrival_403s_are_counted_and_alarmed(dev):
@@ -495,7 +498,8 @@ def test_glue_trigger_only_with_a_schedule(dev):
     assert (trigger["type"], trigger["schedule"]) == ("SCHEDULED", "cron(0 3 * * ? *)")
     assert trigger["actions"] == [{"jobName": "retail-dev-orders-etl"}]
     b = run("batch")
-    assert names(b, T_TRIGGER) == set()
+    # Only the reportable stage's trigger, which follows the ETL, not a schedule.
+    assert names(b, T_TRIGGER) == {"orders-reportable-after-etl"}
     job = one(b, T_JOB, "orders-etl").inputs
     assert (job["glueVersion"], job["workerType"], job["numberOfWorkers"], job["timeout"]) == ("4.0", "G.2X", 5, 30)
     assert "--required_fields" not in job["defaultArguments"]
@@ -512,7 +516,8 @@ def test_etl_failures_notify_the_encrypted_alarm_topic(dev):
     policy = doc(one(dev, T_TOPIC_POLICY, "orders-alarms-policy"))
     events = statement(policy, "FailureEvents")
     assert events["Principal"] == {"Service": "events.amazonaws.com"}
-    rule_arns = {one(dev, T_RULE, f"orders-{p}-rule").outputs["arn"] for p in ("etl-failed", "crawler-failed")}
+    rule_arns = {one(dev, T_RULE, f"orders-{p}-rule").outputs["arn"]
+                 for p in ("etl-failed", "crawler-failed", "reportable-failed")}
     assert set(events["Condition"]["ArnEquals"]["aws:SourceArn"]) == rule_arns
 
 
@@ -727,20 +732,21 @@ def test_events_only_product():
 
 def test_crawlers_use_the_security_configuration(dev):
     crawlers = {x.name: x.inputs for x in children(dev, T_CRAWLER)}
-    assert set(crawlers) == {"orders-curated-crawler", "orders-reportable-crawler", "orders-raw-crawler"}
+    # Datasets are declared tables: nothing crawls the reportable zone.
+    assert set(crawlers) == {"orders-curated-crawler", "orders-raw-crawler"}
     for c in crawlers.values():
         assert c["securityConfiguration"] == "retail-dev-orders"
         assert c["schedule"] == "cron(0 2 * * ? *)"
         assert json.loads(c["configuration"])["Grouping"]["TableGroupingPolicy"] == "CombineCompatibleSchemas"
-    assert crawlers["orders-reportable-crawler"]["databaseName"] == "retail_dev_orders"
     assert crawlers["orders-curated-crawler"]["databaseName"] == "retail_dev_orders_internal"
     assert crawlers["orders-curated-crawler"]["s3Targets"] == [
-        {"path": f"s3://{bucket_name('curated')}/", "exclusions": ["_artifacts/**", "batch/_staging/**"]}]
+        {"path": f"s3://{bucket_name('curated')}/",
+         "exclusions": ["_artifacts/**", "batch/_staging/**", "_quarantine/reportable/**"]}]
     assert crawlers["orders-raw-crawler"]["recrawlPolicy"] == {"recrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY"}
     assert crawlers["orders-raw-crawler"]["schemaChangePolicy"] == {"updateBehavior": "LOG", "deleteBehavior": "LOG"}
     assert crawlers["orders-curated-crawler"]["recrawlPolicy"] == {"recrawlBehavior": "CRAWL_EVERYTHING"}
-    reads = statement(role_policy(dev, "reportable-crawler"), "ReadTargets")
-    assert reads["Resource"] == [f"arn:aws:s3:::{bucket_name('reportable')}/*"]
+    reads = statement(role_policy(dev, "curated-crawler"), "ReadTargets")
+    assert reads["Resource"] == [f"arn:aws:s3:::{bucket_name('curated')}/*"]
 
 
 def test_raw_crawler_only_when_raw_data_is_not_etl_input():
@@ -765,13 +771,19 @@ def test_lake_formation_registration_uses_a_dedicated_role(dev):
 
 def test_consumers_get_describe_and_select_on_the_reportable_database_only(dev):
     grants = [x for x in children(dev, T_LF_PERMS) if x.name.startswith("orders-consumer-")]
-    assert {x.name for x in grants} == {f"orders-consumer-{CONSUMER}-db", f"orders-consumer-{CONSUMER}-tables"}
+    assert {x.name for x in grants} == {f"orders-consumer-{CONSUMER}-db", f"orders-consumer-{CONSUMER}-datasets"}
     assert {x.inputs["principal"] for x in grants} == {CONSUMER}
+    grant = _dev_products(dev.config)[0]["consumers"][0]
     db = one(dev, T_LF_PERMS, f"orders-consumer-{CONSUMER}-db").inputs
-    assert (db["permissions"], db["database"]["name"]) == (["DESCRIBE"], "retail_dev_orders")
-    tables = one(dev, T_LF_PERMS, f"orders-consumer-{CONSUMER}-tables").inputs
-    assert tables["permissions"] == ["SELECT", "DESCRIBE"]
-    assert tables["table"] == {"databaseName": "retail_dev_orders", "wildcard": True}
+    assert db["permissions"] == ["DESCRIBE"] and "database" not in db
+    assert db["lfTagPolicy"] == {"resourceType": "DATABASE", "expressions": [{"key": "ddp:product", "values": ["orders"]}]}
+    tables = one(dev, T_LF_PERMS, f"orders-consumer-{CONSUMER}-datasets").inputs
+    assert tables["permissions"] == ["SELECT", "DESCRIBE"] and "table" not in tables
+    # By LF-tag: the granted datasets, the classifications up to the consumer's clearance.
+    assert tables["lfTagPolicy"] == {"resourceType": "TABLE", "expressions": [
+        {"key": "ddp:product", "values": ["orders"]}, {"key": "ddp:dataset", "values": grant["datasets"]},
+        {"key": "ddp:classification", "values": ["public", "internal"]}]}
+    assert grant["clearance"] == "internal"
     # The consumer's data lake admin passes the grant on to its own principals: that needs the
     # grant option for exactly what was granted (Lake Formation refuses it otherwise).
     assert db["permissionsWithGrantOptions"] == ["DESCRIBE"]

@@ -90,6 +90,8 @@ PACKAGINGS = {
     "ods_writer": {"lambda": ("handler", folder_modules("ods_writer"), LAMBDA_RUNTIME)},
     "arrival_handler": {"lambda": ("handler", folder_modules("arrival_handler"), LAMBDA_RUNTIME)},
     "batch_etl": {"glue": ("job", folder_modules("batch_etl"), GLUE_RUNTIME)},
+    # Glue Data Quality's transforms ship with the Glue runtime (awsgluedq).
+    "reportable": {"glue": ("job", folder_modules("reportable"), GLUE_RUNTIME | {"awsgluedq"})},
     "ods_api": {
         # components/operational_service/function.py: the folder's zip plus the DAX client layer.
         "lambda": ("lambda_handler", folder_modules("ods_api"), LAMBDA_RUNTIME | set(DAX_CLIENT_PACKAGES)),
@@ -208,7 +210,8 @@ def test_lambda_variant_serves_without_cryptography(aws, fresh_env, monkeypatch)
 
 @pytest.mark.parametrize("folder,entry", [("record_processor", "handler"), ("ods_writer", "handler"),
                                           ("arrival_handler", "handler"), ("ods_api", "lambda_handler"),
-                                          ("ods_api", "server"), ("batch_etl", "job")])
+                                          ("ods_api", "server"), ("batch_etl", "job"),
+                                          ("reportable", "job")])
 def test_entry_points_exist(folder, entry):
     tree = ast.parse((FUNCTIONS_DIR / folder / f"{entry}.py").read_text())
     names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
