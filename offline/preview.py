@@ -161,6 +161,8 @@ def _arguments(argv: Optional[list[str]]) -> argparse.Namespace:
     parser.add_argument("--outputs", metavar="FILE", help="write the stack outputs as JSON (feed to --stack-outputs)")
     parser.add_argument("--stack-outputs", metavar="FILE",
                         help='JSON {"<org>/<project>/<stack>": {outputs}} for StackReferences, instead of running them')
+    parser.add_argument("--today", metavar="YYYY-MM-DD",
+                        help="the date consumer grants expire against (default: today, UTC); sets DDP_TODAY")
     parser.add_argument("--policy", action="store_true", help="run the CrossGuard pack offline over the graph")
     parser.add_argument("--policy-config", metavar="FILE", help="policy pack config JSON")
     parser.add_argument("--quiet", action="store_true", help="print only counts and outputs")
@@ -187,6 +189,8 @@ def _run(args: argparse.Namespace) -> tuple[StackRun, Optional[dict[str, Any]]]:
             known = json.loads(Path(args.stack_outputs).read_text())
         except (OSError, json.JSONDecodeError) as exc:
             raise PreviewExit(2, f"--stack-outputs {args.stack_outputs}: {exc}") from None
+    if args.today:
+        os.environ["DDP_TODAY"] = args.today
     stack, config_path = args.stack, None
     if args.stack.endswith((".yaml", ".yml")):
         config_path = Path(args.stack)
