@@ -5,7 +5,7 @@ pinned account and region), or the subnets a service is placed in.
 """
 from __future__ import annotations
 
-from ._base import (CRITICAL, HIGH, MANDATORY, MEDIUM, as_json, as_list, is_map, of_type,
+from ._base import (CRITICAL, HIGH, MANDATORY, MEDIUM, UNKNOWN, as_json, as_list, is_map, of_type, peek,
                     provider_props, resource_keys, safe_get, stack_policy, truthy)
 
 AWS_PROVIDER = "pulumi:providers:aws"
@@ -47,8 +47,9 @@ AZ_CONFIG = {"minimumAzs": {"type": "integer", "minimum": 1, "default": 3,
 
 
 def _tags(value) -> dict:
+    """A tag map; a tag value unknown during a preview reads as UNKNOWN (set; judged at update)."""
     value = as_json(value)
-    return {str(k): v for k, v in value.items()} if is_map(value) else {}
+    return {str(k): peek(value, k) for k in value.keys()} if is_map(value) else {}
 
 
 def effective_tags(resource) -> dict:
@@ -78,7 +79,7 @@ def _classification(resources, cfg):
     allowed = list(cfg["allowedClassifications"])
     for r in of_type(resources, *DATA_STORES):
         value = effective_tags(r).get(CLASSIFICATION_TAG)
-        if value not in allowed:
+        if value is not UNKNOWN and value not in allowed:
             yield (f"'{r.name}' must carry tag {CLASSIFICATION_TAG} with one of {', '.join(allowed)} "
                    f"(found {value!r})."), r.urn
 

@@ -238,6 +238,55 @@ single("lakeformation-permissions-to-consumers-only", GRANT, GRANT_GOOD,
        "goes to '333333333333', which is not the stack's account or a configured consumer",
        config={"lakeformation-permissions-to-consumers-only": {"consumerAccounts": [CONSUMER]}},
        principal="333333333333")
+# The grant register: one SSM parameter per consumer grant that expires. "Today" is pinned by config.
+GRANT_REGISTER = "aws:ssm/parameter:Parameter"
+TODAY = "2025-06-01"
+EXPIRY = "lakeformation-grant-not-expired"
+TODAY_CONFIG = {EXPIRY: {"today": TODAY}}
+REGISTER_GOOD = {"name": f"/ddp/grants/orders/{CONSUMER}", "type": "String", "value": "SELECT,DESCRIBE",
+                 "tags": {"ddp:grant-account": CONSUMER, "ddp:grant-expires": TODAY, "ddp:data-product": "orders"}}
+
+
+def register_entry(**tags: Any) -> dict:
+    """REGISTER_GOOD with some tags changed (DELETE removes one); its last valid day is TODAY."""
+    merged = {**REGISTER_GOOD["tags"], **tags}
+    return changed(REGISTER_GOOD, tags={k: v for k, v in merged.items() if v is not DELETE})
+
+
+CASES[EXPIRY] = Case([res(GRANT_REGISTER, "orders-grant", REGISTER_GOOD)],
+                     [res(GRANT_REGISTER, "orders-grant", register_entry(**{"ddp:grant-expires": "2025-05-31"}))],
+                     f"Grant to account {CONSUMER} on data product orders expired on 2025-05-31", config=TODAY_CONFIG)
+
+# Declared datasets: an Iceberg table, the LF-tags classifying it, the Data Quality ruleset checking it.
+CATALOG_DB = "aws:glue/catalogDatabase:CatalogDatabase"
+CATALOG_TABLE = "aws:glue/catalogTable:CatalogTable"
+LF_TAGS = "aws:lakeformation/resourceLfTags:ResourceLfTags"
+DQ_RULESET = "aws:glue/dataQualityRuleset:DataQualityRuleset"
+DATASET_DB = "retail_dev_orders"
+ICEBERG_INPUT = {"icebergInput": {"metadataOperation": "CREATE", "version": "2", "icebergTableInput": {
+    "location": "s3://retail-dev-orders-curated/orders/",
+    "schema": {"fields": [{"id": 1, "name": "order_id", "type": "string", "required": True, "doc": "order key"},
+                          {"id": 2, "name": "amount", "type": "decimal(12,2)", "required": False}]},
+    "partitionSpec": {"fields": [{"sourceId": 1, "transform": "bucket[16]", "name": "order_bucket"}]}}}}
+ICEBERG_TABLE = {"name": "orders", "databaseName": DATASET_DB, "openTableFormatInput": ICEBERG_INPUT}
+RULESET_GOOD = {"name": "retail-dev-orders", "ruleset": 'Rules = [ IsComplete "order_id", RowCount > 0 ]',
+                "targetTable": {"databaseName": DATASET_DB, "tableName": "orders"}}
+
+
+def classify(name: str, value: str, **target: Any) -> dict:
+    """A ResourceLfTags assigning ddp:classification=value (plus a domain tag) to one target
+    (database=..., table=... or tableWithColumns=...)."""
+    return res(LF_TAGS, name, {"lfTags": [{"key": "ddp:domain", "value": "retail"},
+                                          {"key": "ddp:classification", "value": value}], **target})
+
+
+TABLE_TAGS = {"table": {"databaseName": DATASET_DB, "name": "orders"}}
+DATASET = [res(CATALOG_DB, "orders-db", {"name": DATASET_DB}), res(CATALOG_TABLE, "orders", ICEBERG_TABLE),
+           classify("orders-tags", "restricted", **TABLE_TAGS)]
+CASES["glue-sensitive-dataset-has-quality-ruleset"] = Case(
+    DATASET + [res(DQ_RULESET, "orders-quality", RULESET_GOOD)], DATASET,
+    f"Iceberg table '{DATASET_DB}.orders' ('orders') is classified 'restricted' (ddp:classification from "
+    "ResourceLfTags 'orders-tags') but no Glue Data Quality ruleset targets it")
 
 # --- Lambda -------------------------------------------------------------------------------------------
 FUNCTION = "aws:lambda/function:Function"

@@ -1,20 +1,23 @@
 """The same requirement written the ways real programs write it: each form as a violating program
 and, where the form can comply, its compliant twin. Beyond the per-rule cases in policy_cases.
 
-``FORMS`` is a list of ``Form(id, policy, resources, message)``; ``message`` None means compliant
-(the policy must report nothing), otherwise a substring of the expected violation.
+``FORMS`` is a list of ``Form(id, policy, resources, message, config)``; ``message`` None means
+compliant (the policy must report nothing), otherwise a substring of the expected violation;
+``config`` is the pack config the form runs with (e.g. a pinned "today").
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Mapping, Optional
 
-from policy_cases import (ACL_ARN, ALB_ARN, BUCKET, BUCKET_GOOD, BUCKET_POLICY, FORWARD, HTTPS_LISTENER, KEY, KEY_GOOD,
-                          LB, LB_GOOD, LISTENER, LOG_GROUP, LOG_GOOD, MANAGED, OIDC, OWNERSHIP_GOOD, PAB_GOOD, QUEUE,
-                          QUEUE_GOOD, RATE, REPLICA, ROLE, ROLE_GOOD, SCOPED, SSE_GOOD, STREAM, STREAM_GOOD, TABLE,
-                          TABLE_GOOD, TLS_ONLY, TOPIC, bucket_stack)
-from policy_fixtures import ACCOUNT, CONSUMER, DELETE, KEY_ARN, changed, doc, res
+from policy_cases import (ACL_ARN, ALB_ARN, BUCKET, BUCKET_GOOD, BUCKET_POLICY, CATALOG_DB, CATALOG_TABLE, DATASET_DB,
+                          DQ_RULESET, EXPIRY, FORWARD, GRANT, GRANT_GOOD, GRANT_REGISTER, HTTPS_LISTENER, ICEBERG_TABLE,
+                          KEY, KEY_GOOD, LB, LB_GOOD, LF_TAGS, LISTENER, LOG_GROUP, LOG_GOOD, MANAGED, OIDC,
+                          OWNERSHIP_GOOD, PAB_GOOD, QUEUE, QUEUE_GOOD, RATE, REGISTER_GOOD, REPLICA, ROLE, ROLE_GOOD,
+                          RULESET_GOOD, SCOPED, SSE_GOOD, STREAM, STREAM_GOOD, TABLE, TABLE_GOOD, TABLE_TAGS, TLS_ONLY,
+                          TODAY_CONFIG, TOPIC, bucket_stack, classify, register_entry)
+from policy_fixtures import ACCOUNT, CONSUMER, DELETE, KEY_ARN, changed, doc, res, urn
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's unknown-string sentinel (first preview)
 UNKNOWN_BOOL = "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7"
@@ -26,22 +29,23 @@ class Form:
     policy: str
     resources: list
     message: Optional[str]
+    config: Optional[Mapping[str, Any]] = None
 
 
 FORMS: list[Form] = []
 
 
-def violating(id_: str, policy: str, resources: list, message: str) -> None:
-    FORMS.append(Form(id_, policy, resources, message))
+def violating(id_: str, policy: str, resources: list, message: str, config=None) -> None:
+    FORMS.append(Form(id_, policy, resources, message, config))
 
 
-def compliant(id_: str, policy: str, resources: list) -> None:
-    FORMS.append(Form(id_, policy, resources, None))
+def compliant(id_: str, policy: str, resources: list, config=None) -> None:
+    FORMS.append(Form(id_, policy, resources, None, config))
 
 
-def twin(id_: str, policy: str, good: list, bad: list, message: str) -> None:
-    compliant(f"{id_}-ok", policy, good)
-    violating(id_, policy, bad, message)
+def twin(id_: str, policy: str, good: list, bad: list, message: str, config=None) -> None:
+    compliant(f"{id_}-ok", policy, good, config)
+    violating(id_, policy, bad, message, config)
 
 
 # --- S3: inline on Bucket (v1 block) and BucketV2 (lists), companion V2 tokens, AWS defaults -------
@@ -399,3 +403,123 @@ violating("listener-https-default-ssl-policy", "elb-listener-tls-only",
 violating("dax-endpoint-omitted", "dax-cluster-endpoint-tls",
           [res("aws:dax/cluster:Cluster", "d", {"nodeType": "dax.r5.large", "replicationFactor": 3,
                                                  "serverSideEncryption": {"enabled": True}})], "encryption is 'NONE'")
+
+# --- Lake Formation sharing: every form of a table wildcard; LF-tag expressions share instead ----------
+WILDCARD = "lakeformation-permissions-no-table-wildcard"
+LF_TAG_POLICY = {"resourceType": "TABLE", "expressions": [{"key": "ddp:product", "values": ["orders"]},
+                                                          {"key": "ddp:classification", "values": ["internal"]}]}
+
+
+def grant(**resource) -> list:
+    """A consumer grant on one Lake Formation resource (table=..., tableWithColumns=..., lfTagPolicy=...)."""
+    return [res(GRANT, "consumer", {**{k: v for k, v in GRANT_GOOD.items() if k != "table"}, **resource})]
+
+
+twin("lf-grant-table-wildcard-vs-lf-tag-policy", WILDCARD, grant(lfTagPolicy=LF_TAG_POLICY),
+     grant(table={"databaseName": DATASET_DB, "wildcard": True}), "Grant uses a table wildcard (table.wildcard)")
+# pulumi-aws: tableWithColumns.wildcard is a column wildcard on the named table; ALL_TABLES is every table
+twin("lf-grant-columns-on-all-tables", WILDCARD,
+     grant(tableWithColumns={"databaseName": DATASET_DB, "name": "orders", "wildcard": True}),
+     grant(tableWithColumns={"databaseName": DATASET_DB, "name": "ALL_TABLES", "wildcard": True}),
+     "table wildcard (tableWithColumns.wildcard on ALL_TABLES)")
+violating("lf-grant-column-wildcard-api-shape-on-all-tables", WILDCARD,
+          grant(tableWithColumns={"databaseName": DATASET_DB, "name": "ALL_TABLES",
+                                  "columnWildcard": {"excludedColumnNames": ["email"]}}),
+          "table wildcard (tableWithColumns.columnWildcard on ALL_TABLES)")
+violating("lf-grant-table-named-all-tables", WILDCARD, grant(table={"databaseName": DATASET_DB, "name": "ALL_TABLES"}),
+          "table wildcard (table.name 'ALL_TABLES')")
+# an unknown database name (wired from the catalog database) does not hide the wildcard
+twin("lf-grant-wildcard-unknown-database", WILDCARD,
+     grant(table={"databaseName": UNKNOWN, "name": UNKNOWN}), grant(table={"databaseName": UNKNOWN, "wildcard": True}),
+     "Grant uses a table wildcard (table.wildcard)")
+
+# --- Grant register: expiry against a pinned "today" (2025-06-01) -----------------------------------------
+
+
+def entry(name: str = "orders-grant", **tags) -> list:
+    return [res(GRANT_REGISTER, name, register_entry(**tags))]
+
+
+twin("grant-register-last-valid-day", EXPIRY, entry(), entry(**{"ddp:grant-expires": "2025-05-31"}),
+     "expired on 2025-05-31 (its last valid day; today is 2025-06-01 UTC)", TODAY_CONFIG)
+twin("grant-register-malformed-expiry", EXPIRY, entry(**{"ddp:grant-expires": "2030-12-31"}),
+     entry(**{"ddp:grant-expires": "31/12/2030"}), "ddp:grant-expires '31/12/2030' is not a day YYYY-MM-DD",
+     TODAY_CONFIG)
+violating("grant-register-impossible-day", EXPIRY, entry(**{"ddp:grant-expires": "2025-02-30"}),
+          "'2025-02-30' is not a day YYYY-MM-DD", TODAY_CONFIG)
+# unknown values: an unknown expiry is judged at update; an unknown account still names the expired grant
+twin("grant-register-unknown-account", EXPIRY, entry(**{"ddp:grant-expires": UNKNOWN}),
+     entry(**{"ddp:grant-account": UNKNOWN, "ddp:grant-expires": "2024-12-31"}),
+     "Grant to account (known after apply) on data product orders expired on 2024-12-31", TODAY_CONFIG)
+compliant("ssm-parameter-outside-the-register", EXPIRY,
+          [res(GRANT_REGISTER, "setting", changed(REGISTER_GOOD, tags={"ddp:data-product": "orders"}))], TODAY_CONFIG)
+
+# --- Sensitive Iceberg datasets: classification by table, columns or database; the highest wins ------------
+QUALITY = "glue-sensitive-dataset-has-quality-ruleset"
+DB_URN, TABLE_URN = urn(CATALOG_DB, "orders-db"), urn(CATALOG_TABLE, "orders")
+
+
+def dataset(*tags: dict, table: Optional[dict] = None, ruleset: Optional[dict] = RULESET_GOOD) -> list:
+    out = [res(CATALOG_DB, "orders-db", {"name": DATASET_DB}), res(CATALOG_TABLE, "orders", table or ICEBERG_TABLE),
+           *tags]
+    return out + ([res(DQ_RULESET, "orders-quality", ruleset)] if ruleset is not None else [])
+
+
+ON_DATABASE = {"database": {"name": DATASET_DB}}
+twin("iceberg-restricted-by-database-tag", QUALITY, dataset(classify("db-tags", "restricted", **ON_DATABASE)),
+     dataset(classify("db-tags", "restricted", **ON_DATABASE), ruleset=None),
+     "is classified 'restricted' (ddp:classification from ResourceLfTags 'db-tags')")
+twin("iceberg-confidential-columns", QUALITY,
+     dataset(classify("pii-columns", "confidential", tableWithColumns={
+         "databaseName": DATASET_DB, "name": "orders", "columnNames": ["email"]})),
+     dataset(classify("pii-columns", "confidential", tableWithColumns={
+         "databaseName": DATASET_DB, "name": "orders", "columnNames": ["email"]}), ruleset=None),
+     "is classified 'confidential'")
+violating("iceberg-highest-classification-wins", QUALITY,
+          dataset(classify("db-tags", "internal", **ON_DATABASE), classify("orders-tags", "restricted", **TABLE_TAGS),
+                  ruleset=None), "is classified 'restricted' (ddp:classification from ResourceLfTags 'orders-tags')")
+violating("iceberg-every-table-tag", QUALITY,
+          dataset(classify("all-tables", "confidential", table={"databaseName": DATASET_DB, "wildcard": True}),
+                  ruleset=None), "ResourceLfTags 'all-tables'")
+twin("iceberg-ruleset-on-another-table", QUALITY, dataset(classify("orders-tags", "restricted", **TABLE_TAGS)),
+     dataset(classify("orders-tags", "restricted", **TABLE_TAGS),
+             ruleset=changed(RULESET_GOOD, targetTable={"databaseName": DATASET_DB, "tableName": "customers"})),
+     "no Glue Data Quality ruleset targets it")
+violating("iceberg-tag-on-another-database", QUALITY,
+          dataset(classify("orders-tags", "restricted", **TABLE_TAGS),
+                  ruleset=changed(RULESET_GOOD, targetTable={"databaseName": "retail_dev_customers",
+                                                             "tableName": "orders"})),
+          "no Glue Data Quality ruleset targets it")
+compliant("iceberg-internal-needs-no-ruleset", QUALITY,
+          dataset(classify("orders-tags", "internal", **TABLE_TAGS), ruleset=None))
+compliant("iceberg-unclassified-needs-no-ruleset", QUALITY, dataset(ruleset=None))
+compliant("hive-table-is-not-a-declared-dataset", QUALITY,
+          dataset(classify("orders-tags", "restricted", **TABLE_TAGS), ruleset=None,
+                  table=changed(ICEBERG_TABLE, openTableFormatInput=DELETE, tableType="EXTERNAL_TABLE")))
+violating("iceberg-by-table-type-parameter", QUALITY,
+          dataset(classify("orders-tags", "restricted", **TABLE_TAGS), ruleset=None,
+                  table=changed(ICEBERG_TABLE, openTableFormatInput=DELETE, tableType="EXTERNAL_TABLE",
+                                parameters={"table_type": "ICEBERG"})), "is classified 'restricted'")
+# unknown names (first preview): matched through the catalog resources they are wired from
+_wired_db = res(CATALOG_DB, "orders-db", {"name": UNKNOWN})
+_wired_table = res(CATALOG_TABLE, "orders", changed(ICEBERG_TABLE, databaseName=UNKNOWN),
+                   property_dependencies={"databaseName": [DB_URN]})
+_wired_tags = res(LF_TAGS, "db-tags", {
+    "lfTags": [{"key": "ddp:classification", "value": "restricted"}], "database": {"name": UNKNOWN}},
+    property_dependencies={"database": [DB_URN]})
+_wired_ruleset = res(DQ_RULESET, "orders-quality", changed(RULESET_GOOD, targetTable={
+    "databaseName": UNKNOWN, "tableName": UNKNOWN}), property_dependencies={"targetTable": [DB_URN, TABLE_URN]})
+twin("iceberg-unknown-names-wired", QUALITY, [_wired_db, _wired_table, _wired_tags, _wired_ruleset],
+     [_wired_db, _wired_table, _wired_tags], "Iceberg table '(known after apply).orders' ('orders') is classified "
+                                             "'restricted'")
+# nothing ties an unknown tag target to the table: judged at update, never a preview advisory
+compliant("iceberg-undecidable-tag-target", QUALITY,
+          [_wired_db, _wired_table, res(LF_TAGS, "db-tags", {
+              "lfTags": [{"key": "ddp:classification", "value": "restricted"}], "database": {"name": UNKNOWN}})])
+# a ruleset whose target is unknown and wired from nothing in the stack may target the table: judged at update
+compliant("iceberg-ruleset-target-undecidable", QUALITY,
+          dataset(classify("orders-tags", "restricted", **TABLE_TAGS),
+                  ruleset=changed(RULESET_GOOD, targetTable={"databaseName": UNKNOWN, "tableName": UNKNOWN})))
+compliant("iceberg-unknown-format", QUALITY,
+          dataset(classify("orders-tags", "restricted", **TABLE_TAGS), ruleset=None,
+                  table=changed(ICEBERG_TABLE, openTableFormatInput=UNKNOWN)))

@@ -236,6 +236,24 @@ def test_cross_account_database_grant_without_grant_option_is_reported():
     assert "on a database lacks permissionsWithGrantOptions DESCRIBE" in found(run(bad), LF_OPTION)[0]
 
 
+TAG_GRANT = {"principal": CONSUMER, "permissions": ["SELECT", "DESCRIBE"],
+             "permissionsWithGrantOptions": ["SELECT", "DESCRIBE"],
+             "lfTagPolicy": {"resourceType": "TABLE", "expressions": [{"key": "ddp:product", "values": ["orders"]}]}}
+
+
+def test_cross_account_lf_tag_grants_carry_the_grant_option():
+    db_grant = changed(TAG_GRANT, permissions=["DESCRIBE"], permissionsWithGrantOptions=["DESCRIBE"],
+                       lfTagPolicy={**TAG_GRANT["lfTagPolicy"], "resourceType": "DATABASE"})
+    assert found(run(res(LF, "tables", TAG_GRANT), res(LF, "db", db_grant)), LF_OPTION) == []
+    bad_tables = res(LF, "tables", changed(TAG_GRANT, permissionsWithGrantOptions=["DESCRIBE"]))
+    bad_db = res(LF, "db", changed(db_grant, permissionsWithGrantOptions=[]))
+    assert found(run(bad_tables, bad_db), LF_OPTION) == [
+        f"Lake Formation grant 'tables' to account {CONSUMER} on an LF-tag expression on TABLE resources lacks "
+        "permissionsWithGrantOptions SELECT: the consumer cannot pass it on to its own principals.",
+        f"Lake Formation grant 'db' to account {CONSUMER} on an LF-tag expression on DATABASE resources lacks "
+        "permissionsWithGrantOptions DESCRIBE: the consumer cannot pass it on to its own principals."]
+
+
 def test_grants_in_the_stacks_own_account_need_no_grant_option():
     own = res(LF, "own", changed(TABLE_GRANT, principal=ACCOUNT, permissionsWithGrantOptions=[]))
     role = res(LF, "role", changed(TABLE_GRANT, principal=f"arn:aws:iam::{ACCOUNT}:role/crawler",

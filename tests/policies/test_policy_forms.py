@@ -21,7 +21,7 @@ def test_the_form_set_is_large_enough():
 
 @pytest.mark.parametrize("form", FORMS, ids=lambda f: f.id)
 def test_form(form):
-    report = run(*form.resources)
+    report = run(*form.resources, config=form.config)
     found = report.for_policy(form.policy)
     assert not [v for v in report.violations if "can't run policy" in v.message], report.format()
     if form.message is None:

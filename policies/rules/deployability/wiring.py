@@ -26,6 +26,12 @@ def _lf_grant_option(resources, cfg):
         granted = {str(x).upper() for x in as_list(safe_get(p.props, "permissions"))}
         with_option = {str(x).upper() for x in as_list(safe_get(p.props, "permissionsWithGrantOptions"))}
         kind = next((k for k in ("tableWithColumns", "table", "database") if safe_get(p.props, k)), None)
+        label = f"a {kind}"
+        if kind is None and safe_get(p.props, "lfTagPolicy"):
+            # LF-TBAC: an expression over DATABASE or TABLE resources passes on like those resources
+            resource_type = str(safe_get(p.props, "lfTagPolicy", "resourceType") or "").upper()
+            kind = {"DATABASE": "database", "TABLE": "table"}.get(resource_type)
+            label = f"an LF-tag expression on {resource_type} resources"
         if kind is None:
             continue
         needed = granted & PASSED_ON[kind]
@@ -33,7 +39,7 @@ def _lf_grant_option(resources, cfg):
             needed.add("DESCRIBE")
         missing = sorted(needed - with_option)
         if missing:
-            yield (f"Lake Formation grant '{p.name}' to account {principal} on a {kind} lacks "
+            yield (f"Lake Formation grant '{p.name}' to account {principal} on {label} lacks "
                    f"permissionsWithGrantOptions {', '.join(missing)}: the consumer cannot pass it on to its "
                    f"own principals."), p.urn
 
@@ -100,7 +106,8 @@ POLICIES = [
     stack_policy(
         name="lakeformation-cross-account-grant-option", service=SERVICE,
         description="Lake Formation grants to another account carry permissionsWithGrantOptions covering what "
-                    "the consumer passes on (SELECT and DESCRIBE on tables, DESCRIBE on databases).",
+                    "the consumer passes on (SELECT and DESCRIBE on tables, DESCRIBE on databases; the same for "
+                    "LF-tag expressions on TABLE and DATABASE resources).",
         applies_to=[LF_PERMISSIONS], check=_lf_grant_option, level=MANDATORY, severity=HIGH,
         remediation="Set permissions_with_grant_options to the granted SELECT/DESCRIBE permissions."),
     stack_policy(
