@@ -121,6 +121,7 @@ def stack_policy_config(run: StackRun) -> dict[str, Any]:
     """The pack config a stack is checked with: the consumer accounts its products declare (for a
     dr stack: those of the primary's contract), its regions, and its data-destroy switch."""
     from stackconfig import parse_settings
+    from stackconfig.args import today
 
     settings = parse_settings(run.config, source=f"Pulumi.{run.stack}.yaml")
     consumers = {grant.account for product in settings.data_products for grant in product.consumers}
@@ -132,6 +133,8 @@ def stack_policy_config(run: StackRun) -> dict[str, Any]:
         "lakeformation-permissions-to-consumers-only": {"consumerAccounts": sorted(consumers)},
         "aws-provider-region-allowed": {"allowedRegions": regions},
         "stateful-resources-protected": {"allowDataDestroy": settings.allow_data_destroy},
+        # The same day the program let grants expire against (DDP_TODAY or today, UTC).
+        "lakeformation-grant-not-expired": {"today": today().isoformat()},
     }
 
 

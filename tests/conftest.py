@@ -6,6 +6,7 @@ assert on its recorded graph.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -14,6 +15,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+# No wall clock in tests: consumer grants expire against this date (stackconfig.args.today), so
+# the shipped stacks' graphs do not change the day a shipped grant lapses. Tests that are about
+# expiry set DDP_TODAY themselves.
+TEST_TODAY = "2026-12-01"
+os.environ["DDP_TODAY"] = TEST_TODAY
 
 from offline.runner import StackRun, shipped_run  # noqa: E402
 

@@ -285,13 +285,16 @@ FREE: frozenset[str] = frozenset({
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
     "aws:ecr/lifecyclePolicy:LifecyclePolicy", "aws:ecr/repositoryPolicy:RepositoryPolicy",
     "aws:ecs/taskDefinition:TaskDefinition",
-    "aws:glue/catalogDatabase:CatalogDatabase",  # first million catalog objects free
+    "aws:glue/catalogDatabase:CatalogDatabase", "aws:glue/catalogTable:CatalogTable",  # first million catalog objects free
+    # Ruleset definitions are free; their evaluation bills DPU-hours on the job that runs it.
+    "aws:glue/dataQualityRuleset:DataQualityRuleset",
     "aws:glue/securityConfiguration:SecurityConfiguration", "aws:glue/trigger:Trigger",
     "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy",
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
     "aws:kms/alias:Alias",
     "aws:lakeformation/dataLakeSettings:DataLakeSettings", "aws:lakeformation/permissions:Permissions",
-    "aws:lakeformation/resource:Resource",
+    "aws:lakeformation/resource:Resource", "aws:lakeformation/lfTag:LfTag",
+    "aws:lakeformation/resourceLfTags:ResourceLfTags",
     "aws:lambda/layerVersion:LayerVersion",  # counts toward the free 75 GB of code storage
     "aws:lambda/permission:Permission", "aws:lambda/eventSourceMapping:EventSourceMapping",
     "aws:lb/listener:Listener", "aws:lb/listenerRule:ListenerRule", "aws:lb/targetGroup:TargetGroup",
@@ -303,6 +306,7 @@ FREE: frozenset[str] = frozenset({
     "aws:s3/bucketVersioning:BucketVersioning",
     "aws:sns/topicPolicy:TopicPolicy", "aws:sns/topicSubscription:TopicSubscription",
     "aws:sqs/queuePolicy:QueuePolicy", "aws:sqs/redrivePolicy:RedrivePolicy",
+    "aws:ssm/parameter:Parameter",  # Standard tier: no charge for storage or standard throughput
     "aws:transfer/sshKey:SshKey", "aws:transfer/user:User",
     "aws:wafv2/webAclAssociation:WebAclAssociation",
     "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",  # its log destination bills the logs

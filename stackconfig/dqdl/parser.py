@@ -1,245 +1,35 @@
-"""AWS Glue Data Quality rulesets (DQDL), checked against the dataset's columns when the stack loads.
-
-A data product's dataset may carry a DQDL ruleset. Glue parses it only when the ruleset is
-created, halfway through a deployment, and meets a misspelt column only when a run evaluates it;
-so the loader calls
-`validate_ruleset(text, columns)`, which returns the rule types used (rules in order of
-appearance, composite members left to right, then analyzers) or raises ValueError with one line
-saying what is wrong, e.g. `rule 2 (IsComplete): column "emial" is not a column of the dataset
-(order_id, email, total)`.
-
-Sources: the AWS Glue guide "Data Quality Definition Language (DQDL) reference"
-(https://docs.aws.amazon.com/glue/latest/dg/dqdl.html) and its "DQDL rule type reference"
-(https://docs.aws.amazon.com/glue/latest/dg/dqdl-rule-types.html). Where the pages leave a point
-open (which rule types take `where`, which take `with threshold`, how strings escape), the grammar
-and rule table of AWS's own parser decide (github.com/awslabs/dqdl: DataQualityDefinitionLanguage.g4,
-CommonLexerRules.g4, rules-config.json).
-
-The subset checked:
-- Document: `Rules = [ rule, ... ]` with at least one rule, optionally followed by
-  `Analyzers = [ analyzer, ... ]`. Whitespace, and `#` comments that end with a line break.
-- Tokens: double-quoted strings with `\\"` and `\\\\` escapes, numbers `-?12` / `-?1.5`,
-  `= != > >= < <=`, `between X and Y`, `not between`, `in [..]`, `not in [..]`, `matches "re"`.
-- Rule types, their parameters and comparisons (a column must be one of `columns`):
-  RowCount, ColumnCount                        no column; number comparison
-  Completeness, Mean, Sum, StandardDeviation, Entropy, DistinctValuesCount, UniqueValueRatio,
-  ColumnLength                                 one column; number comparison
-  Uniqueness                                   one or more columns; number comparison
-  ColumnCorrelation                            two columns; number comparison
-  IsComplete, ColumnExists                     one column; no comparison
-  IsUnique, IsPrimaryKey                       one or more columns; no comparison
-  ColumnValues                                 one column; numbers, strings (with NULL, EMPTY,
-                                               WHITESPACES_ONLY), dates ("2024-01-31", now(),
-                                               (now() - 3 days)) or `matches "regex"`
-  ColumnDataType                               one column; string comparison (= != in matches)
-  DataFreshness                                one column; duration comparison (`<= 24 hours`,
-                                               days / hours / minutes)
-  CustomSql                                    one SQL string; number comparison or none
-  ColumnNamesMatchPattern                      one regex string; no comparison
-- Composite rules: `(rule) and (rule)`, `(rule) or (rule)`, nested in parentheses; every side
-  in parentheses and one operator per level, as the guide requires.
-- `where "<SQL condition>"` on the rule types that take it (not ColumnCount, ColumnExists,
-  ColumnNamesMatchPattern, CustomSql), before at most one `with threshold <number comparison>`
-  (ColumnValues, ColumnDataType and CustomSql only).
-- Analyzers: RowCount, ColumnCount, Completeness, Uniqueness, Mean, Sum, StandardDeviation,
-  Entropy, DistinctValuesCount, UniqueValueRatio, ColumnLength, ColumnValues, ColumnCorrelation
-  and AllStatistics, each with its columns only.
-- Whole text at most 65536 characters (the Glue API's DataQualityRulesetString limit).
-
-Everything outside that subset is refused, never passed through, so Glue only receives rulesets
-this module understood: Metadata / DataSources sections, variables (`$name`), DefaultLabels and
-`labels=[..]`, tags other than threshold, dynamic rules (`avg(last(10))`) and arithmetic,
-unquoted column names, the rule types that compare with a reference dataset (RowCountMatch,
-ReferentialIntegrity, DatasetMatch, SchemaMatch, AggregateMatch), DetectAnomalies, Variance and
-the experimental File* rules. Not checked: the SQL inside `where` and CustomSql, the regexes, the
-data type names of ColumnDataType, and whether a number range makes sense.
+"""The DQDL grammar over the tokens: the Rules and Analyzers lists, composite rules, where clauses,
+thresholds and comparisons, each checked against the rule type table and the dataset's columns.
 """
 
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
 
-MAX_RULESET_CHARS = 65536  # botocore glue model: DataQualityRulesetString max 65536
-
-Takes = Literal["nothing", "column", "columns", "two columns", "sql", "pattern"]
-Compares = Literal["nothing", "number", "number or nothing", "string", "value", "duration"]
-
-
-@dataclass(frozen=True)
-class _RuleType:
-    takes: Takes
-    compares: Compares
-    where: bool = False
-    threshold: bool = False
-    analyzer: bool = False
-    rule: bool = True
-
-
-def _metric(takes: Takes = "column", where: bool = True) -> _RuleType:
-    return _RuleType(takes, "number", where=where, analyzer=True)
-
-
-RULE_TYPES: dict[str, _RuleType] = {
-    "ColumnCorrelation": _metric("two columns"),
-    "ColumnCount": _metric("nothing", where=False),
-    "ColumnDataType": _RuleType("column", "string", where=True, threshold=True),
-    "ColumnExists": _RuleType("column", "nothing"),
-    "ColumnLength": _metric(),
-    "ColumnNamesMatchPattern": _RuleType("pattern", "nothing"),
-    "ColumnValues": _RuleType("column", "value", where=True, threshold=True, analyzer=True),
-    "Completeness": _metric(),
-    "CustomSql": _RuleType("sql", "number or nothing", threshold=True),
-    "DataFreshness": _RuleType("column", "duration", where=True),
-    "DistinctValuesCount": _metric(),
-    "Entropy": _metric(),
-    "IsComplete": _RuleType("column", "nothing", where=True),
-    "IsPrimaryKey": _RuleType("columns", "nothing", where=True),
-    "IsUnique": _RuleType("columns", "nothing", where=True),
-    "Mean": _metric(),
-    "RowCount": _metric("nothing"),
-    "StandardDeviation": _metric(),
-    "Sum": _metric(),
-    "UniqueValueRatio": _metric(),
-    "Uniqueness": _metric("columns"),
-    "AllStatistics": _RuleType("column", "nothing", analyzer=True, rule=False),
-}
-SUPPORTED_RULE_TYPES = tuple(name for name, spec in RULE_TYPES.items() if spec.rule)
-SUPPORTED_ANALYZER_TYPES = tuple(name for name, spec in RULE_TYPES.items() if spec.analyzer)
-
-_REFERENCE = "it compares with a reference dataset, which a stack dataset does not declare"
-_FILE = "file rules check S3 paths, not the dataset's columns"
-_NOT_CHECKED = "it is outside the DQDL subset this platform checks"
-REFUSED_RULE_TYPES = {
-    "AggregateMatch": _REFERENCE, "DatasetMatch": _REFERENCE, "ReferentialIntegrity": _REFERENCE,
-    "RowCountMatch": _REFERENCE, "SchemaMatch": _REFERENCE,
-    "DetectAnomalies": _NOT_CHECKED, "Variance": _NOT_CHECKED,
-    "FileFreshness": _FILE, "FileMatch": _FILE, "FileSize": _FILE, "FileUniqueness": _FILE,
-}
-
-_OPS = ("=", "!=", ">", ">=", "<", "<=")
-_ORDERING = (">", ">=", "<", "<=", "between")
-_AND_OR = ("and", "AND", "or", "OR")
-_UNITS = ("days", "hours", "minutes")
-_NULL = ("NULL", "null")
-_KEYWORDS = ("EMPTY", "empty", "WHITESPACES_ONLY", "whitespaces_only")
-_RESERVED = frozenset((*_AND_OR, *_UNITS, *_NULL, *_KEYWORDS, "between", "in", "not", "matches",
-                       "where", "with", "labels", "of", "OF"))
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
-_NUMBER = re.compile(r"\d+(?:\.\d+)?\Z")
-_WORD = re.compile(r"[A-Za-z0-9_.]+")
-
-
-@dataclass(frozen=True)
-class _Tok:
-    kind: Literal["str", "num", "word", "now", "punct", "op", "sign", "sym"]
-    text: str  # as written; a string's text keeps its quotes
-    line: int
-    col: int
-
-    @property
-    def value(self) -> str:
-        """A string's content as written (escapes kept, as Glue's parser keeps them)."""
-        return self.text[1:-1] if self.kind == "str" else self.text
-
-    @property
-    def place(self) -> str:
-        return f"line {self.line}, column {self.col}"
-
-
-def _q(s: str, limit: int = 40) -> str:
-    """A value quoted for a one-line message."""
-    s = s.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
-    return f'"{s[:limit]}…"' if len(s) > limit else f'"{s}"'
-
-
-def _show(tok: _Tok | None) -> str:
-    if tok is None:
-        return "the end of the ruleset"
-    return f"the string {_q(tok.value)}" if tok.kind == "str" else _q(tok.text)
-
-
-def _tokens(text: str) -> list[_Tok]:
-    out: list[_Tok] = []
-    i, line, line_start = 0, 1, 0
-    while i < len(text):
-        c, col = text[i], i - line_start + 1
-        if c in " \t\n":  # the DQDL lexer's whitespace; a bare \r is not
-            if c == "\n":
-                line, line_start = line + 1, i + 1
-            i += 1
-            continue
-        if c == "#":
-            end = text.find("\n", i)
-            if end < 0:  # the DQDL lexer only ends a comment at a line break
-                raise ValueError(f"line {line}, column {col}: a # comment must end with a line break")
-            i = end
-            continue
-        if c == '"':
-            j = i + 1
-            while j < len(text) and text[j] != '"':
-                j += 2 if text[j] == "\\" and text[j + 1:j + 2] in ('"', "\\") else 1
-            if j >= len(text):
-                raise ValueError(f"unbalanced quotes: the string at line {line}, column {col} is never closed")
-            out.append(_Tok("str", text[i:j + 1], line, col))
-            newlines = text.count("\n", i, j + 1)
-            if newlines:
-                line, line_start = line + newlines, text.rfind("\n", i, j + 1) + 1
-            i = j + 1
-            continue
-        if text.startswith("now()", i):
-            out.append(_Tok("now", "now()", line, col))
-            i += 5
-            continue
-        word = _WORD.match(text, i)
-        if word:
-            kind = "num" if _NUMBER.match(word.group()) else "word"
-            out.append(_Tok(kind, word.group(), line, col))
-            i = word.end()
-            continue
-        two = text[i:i + 2]
-        if two in ("!=", ">=", "<="):
-            out.append(_Tok("op", two, line, col))
-            i += 2
-            continue
-        if c in "=<>":
-            kind, text_ = "op", c
-        elif c in "[](),":
-            kind, text_ = "punct", c
-        elif c in "+-":
-            kind, text_ = "sign", c
-        elif c in "{}:*/$!":
-            kind, text_ = "sym", c
-        elif c == "'":
-            raise ValueError(f"line {line}, column {col}: strings take double quotes, not '")
-        else:
-            raise ValueError(f"line {line}, column {col}: unexpected character {_q(c)}")
-        out.append(_Tok(kind, text_, line, col))
-        i += 1
-    return out
-
-
-def _check_brackets(tokens: list[_Tok]) -> None:
-    pairs = {")": "(", "]": "["}
-    stack: list[_Tok] = []
-    for tok in tokens:
-        if tok.kind != "punct" or tok.text == ",":
-            continue
-        if tok.text in "([":
-            stack.append(tok)
-        elif not stack:
-            raise ValueError(f'unbalanced brackets: "{tok.text}" at {tok.place} has no opening "{pairs[tok.text]}"')
-        elif stack[-1].text != pairs[tok.text]:
-            opened = stack[-1]
-            raise ValueError(f'unbalanced brackets: "{opened.text}" at {opened.place} is closed by '
-                             f'"{tok.text}" at {tok.place}')
-        else:
-            stack.pop()
-    if stack:
-        raise ValueError(f'unbalanced brackets: "{stack[-1].text}" at {stack[-1].place} is never closed')
+from .rule_types import (
+    REFUSED_RULE_TYPES,
+    RULE_TYPES,
+    SUPPORTED_ANALYZER_TYPES,
+    SUPPORTED_RULE_TYPES,
+    Compares,
+    _RuleType,
+)
+from .tokenizer import (
+    _AND_OR,
+    _DATE,
+    _KEYWORDS,
+    _NULL,
+    _OPS,
+    _ORDERING,
+    _RESERVED,
+    _UNITS,
+    _Tok,
+    _q,
+    _show,
+)
 
 
 @dataclass(frozen=True)
@@ -589,20 +379,3 @@ class _Parser:
             if allowed == "duration" and v.kind == "number":
                 raise ValueError(f"{ctx}: a duration needs a unit (days, hours or minutes), got {v.tok.text}")
             raise ValueError(f"{ctx}: compares {_FAMILY[allowed]}, got {_show(v.tok)}")
-
-
-
-def validate_ruleset(text: str, columns: Collection[str]) -> list[str]:
-    """The rule types `text` uses, in order (composite members left to right, then analyzers).
-
-    Raises ValueError with one line naming the first problem: the rule's position and type, and
-    what is wrong, e.g. `rule 2 (IsComplete): column "emial" is not a column of the dataset
-    (order_id, email, total)`.
-    """
-    if len(text) > MAX_RULESET_CHARS:
-        raise ValueError(f"the ruleset is {len(text)} characters; Glue takes at most {MAX_RULESET_CHARS}")
-    tokens = _tokens(text)
-    if not tokens:
-        raise ValueError('the ruleset is empty: write "Rules = [ ... ]"')
-    _check_brackets(tokens)
-    return _Parser(tokens, columns).document()
