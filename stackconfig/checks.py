@@ -11,6 +11,8 @@ from typing import Optional
 
 from stackconfig import limits
 from stackconfig.model import DataProductSettings, StackSettings
+from components.foundation import naming
+from components.foundation.naming import dataset_event_source
 from components.foundation.regions import REGIONS
 
 PROJECT = "data-delivery-platform"
@@ -60,6 +62,7 @@ def stack_problems(s: StackSettings, *, stack: Optional[str] = None,
         problems += _service_problems(s)
     for index, product in enumerate(s.data_products):
         problems += _consumer_problems(s, index, product)
+        problems += _own_source_problems(s, index, product)
     problems += _reference_problems(s, stack=stack, organization=organization)
     problems += _alarm_problems(s)
     return problems
@@ -191,6 +194,17 @@ def _consumer_problems(s: StackSettings, index: int, product: DataProductSetting
                               f"{len(product.consumers)} consumers, {len(triggered)} event-triggered services); "
                               f"EventBridge allows {limits.EVENT_BUS_RULES} per bus"))
     return problems
+
+
+def _own_source_problems(s: StackSettings, index: int, product: DataProductSettings) -> list[tuple[str, str]]:
+    """The sources the product publishes under itself (services' changes, dataset publishes) are
+    never ingested into its store: the ODS writer would re-apply the product's own events."""
+    own = (naming.service_event_source(s.business_unit, product.name),
+           dataset_event_source(s.business_unit, product.name))
+    sources = product.ingestion.events.sources if product.ingestion.events else []
+    return [(f"dataProducts[{index}].ingestion.events.sources[{i}]",
+             f"'{source}' is the source {product.name} publishes its own events under; ingest other sources")
+            for i, source in enumerate(sources) if source in own]
 
 
 def _reference_problems(s: StackSettings, *, stack: Optional[str],

@@ -519,6 +519,11 @@ WRITTEN: list[Bad] = [
         key="dataProducts[0].ingestion.batch", says="needs a schedule or onArrival"),
     bad("dev", put("dataProducts[0].ingestion.events.archiveRetentionDays", 3651),
         key="dataProducts[0].ingestion.events.archiveRetentionDays", says="less than or equal to 3650"),
+    # The product's own publishing sources (naming.service_event_source / dataset_event_source).
+    bad("dev", put("dataProducts[0].ingestion.events.sources", ["retail.pos", "retail.orders.ods"]),
+        key="dataProducts[0].ingestion.events.sources[1]", says="publishes its own events under"),
+    bad("dev", put("dataProducts[0].ingestion.events.sources", ["retail.orders.datasets"]),
+        key="dataProducts[0].ingestion.events.sources[0]", says="publishes its own events under"),
     bad("dev", put("dataProducts[0].ingestion.events.sources", ["aws.s3"]),
         key="dataProducts[0].ingestion.events.sources[0]", says="not start with 'aws.'"),
     bad("dev", put("dataProducts[0].ingestion.events.sources", ["retail.orders", "retail.orders"]),

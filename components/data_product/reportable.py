@@ -29,7 +29,7 @@ from components.data_product.scope import FUNCTIONS_DIR, ProductScope, alarm
 from components.data_product.spec import DatasetSpec
 from components.data_product.storage import ZoneBucket
 from components.data_product.zones import ZoneRef
-from components.foundation import iam
+from components.foundation import iam, naming
 from components.foundation.iam import ServiceRole
 
 SCRIPTS = ("job.py", "transform.py")
@@ -51,7 +51,7 @@ class Reportable:
 
 def dataset_event_source(scope: ProductScope) -> str:
     """The source of "Dataset Published" events: the product's own, never an ingestion source."""
-    return f"{scope.stack.business_unit}.{scope.product_name}.datasets"
+    return naming.dataset_event_source(scope.stack.business_unit, scope.product_name)
 
 
 def job_datasets(scope: ProductScope) -> str:

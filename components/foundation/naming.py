@@ -117,6 +117,12 @@ def service_event_source(business_unit: str, product: str) -> str:
     return f"{business_unit}.{product}.ods"
 
 
+def dataset_event_source(business_unit: str, product: str) -> str:
+    """The `source` of a product's "Dataset Published" events (the reportable job's); like the
+    services' source, never one the product ingests."""
+    return f"{business_unit}.{product}.datasets"
+
+
 def inbox_bus_name(business_unit: str, environment: str, product: str) -> str:
     """The event bus a consumer account receives a product's events on, named after the producer
     (the consumer learns it from the contract). EventBridge bus names: 1-256 of [/.-_A-Za-z0-9]."""

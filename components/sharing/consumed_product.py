@@ -40,8 +40,8 @@ class ConsumedDataProduct(pulumi.ComponentResource):
     """What a consumer domain builds on a grant it received.
 
     Children: a Glue resource link to the producer's database; an analyst role (trusted by this
-    account only) with Lake Formation DESCRIBE on the link and SELECT/DESCRIBE on the producer's
-    tables; an encrypted inbox event bus (named by the producer's contract, archived 30 days) whose
+    account only) with Lake Formation DESCRIBE on the link and SELECT/DESCRIBE on the pinned datasets'
+    tables, for the columns the producer granted this account; an encrypted inbox event bus (named by the producer's contract, archived 30 days) whose
     policy accepts PutEvents only from the producer account and only with the product's source.
     """
 
