@@ -109,15 +109,16 @@ def analyze(resources: Iterable[Mapping[str, Any]], *, config: Optional[Mapping[
         servicer.ConfigureStack(pb.AnalyzerStackConfigureRequest(tags=dict(stack_tags)), None)
     out = _Collector(stack, metas)
     routed = dispatch and not stack_tags
-    analyze_one: Callable[[pb.AnalyzeRequest], pb.AnalyzeResponse]
+    analyze_one: Callable[[pb.AnalyzeRequest], tuple[pb.AnalyzeResponse, Optional[set[str]]]]
     if routed:
-        analyze_one = TypeDispatch(configure, [p for p in ALL_POLICIES if p.name in out.enabled["resource"]]).analyze
+        analyze_one = TypeDispatch(configure, [p for p in ALL_POLICIES if p.name in out.enabled["resource"]]).analyze_covered
     else:
-        analyze_one = lambda request: servicer.Analyze(request, None)  # noqa: E731
+        analyze_one = lambda request: (servicer.Analyze(request, None), None)  # noqa: E731
     started = time.perf_counter()
     for r in stack.resources:
         # The engine reports every Analyze diagnostic against the analysed resource's URN.
-        out.collect(analyze_one(stack.analyze_request(r)), r["urn"], "resource")
+        response, covered = analyze_one(stack.analyze_request(r))
+        out.collect(response, r["urn"], "resource", covered)
     middle = time.perf_counter()
     if routed:
         _routed_stack_policies(stack, configure, out)

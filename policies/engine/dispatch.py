@@ -17,6 +17,13 @@ def new_servicer(policies: Optional[Sequence[Any]] = None) -> _PolicyAnalyzerSer
                                    DEFAULT_ENFORCEMENT_LEVEL, None, PACK_DESCRIPTION, None, None, "aws", None, None)
 
 
+def shared_servicer(policies: Sequence[Any]) -> _PolicyAnalyzerServicer:
+    """Like `new_servicer`, converting each request once for all its policies (engine.shared_stack)."""
+    from .shared_stack import SharedStackServicer
+    return SharedStackServicer(PACK_NAME, PACK_VERSION, list(policies), DEFAULT_ENFORCEMENT_LEVEL, None,
+                               PACK_DESCRIPTION, None, None, "aws", None, None)
+
+
 def _applies(policy: Any, resource_type: str) -> bool:
     types = getattr(policy, "applies_to", None)
     return types is None or resource_type in types
@@ -36,11 +43,23 @@ class TypeDispatch:
         self.configure = configure
         self.policies = resource_policies
         self.servicers: dict[str, tuple[Optional[_PolicyAnalyzerServicer], list[str]]] = {}
+        self.covered: dict[str, set[str]] = {}
 
     def analyze(self, request: pb.AnalyzeRequest) -> pb.AnalyzeResponse:
+        """The stock answer: this type's policies' diagnostics, and every other policy reported
+        not applicable (as `pulumi-policy` would)."""
+        response, _ = self.analyze_covered(request)
+        servicer, others = self.servicers[request.type]
+        for name in others:
+            response.not_applicable.append(pb.PolicyNotApplicable(policy_name=name, reason="other resource type"))
+        return response
+
+    def analyze_covered(self, request: pb.AnalyzeRequest) -> tuple[pb.AnalyzeResponse, set[str]]:
+        """This type's policies' answer and their names: the others do not apply, and the offline
+        check records that without building ~90 "not applicable" messages per resource."""
         if request.type not in self.servicers:
             mine = [p for p in self.policies if _applies(p, request.type)]
-            servicer = new_servicer(mine) if mine else None
+            servicer = shared_servicer(mine) if mine else None
             if servicer is not None:
                 sub = pb.ConfigureAnalyzerRequest()
                 for p in mine:
@@ -49,9 +68,7 @@ class TypeDispatch:
                 servicer.Configure(sub, None)
             others = [p.name for p in self.policies if not _applies(p, request.type)]
             self.servicers[request.type] = (servicer, others)
-        servicer, others = self.servicers[request.type]
+            self.covered[request.type] = {p.name for p in mine}
+        servicer, _ = self.servicers[request.type]
         response = servicer.Analyze(request, None) if servicer is not None else pb.AnalyzeResponse()
-        for name in others:
-            response.not_applicable.append(pb.PolicyNotApplicable(policy_name=name, reason="other resource type"))
-        return response
-
+        return response, self.covered[request.type]

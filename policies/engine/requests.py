@@ -10,8 +10,14 @@ from pulumi.runtime.proto import analyzer_pb2 as pb
 
 
 def struct(value: Optional[Mapping[str, Any]]) -> struct_pb2.Struct:
+    """`value` as a protobuf Struct. Recorded graphs hold plain JSON values, which Struct takes as
+    they are; anything else (tuples, non-string keys) goes through a JSON round trip first."""
     s = struct_pb2.Struct()
-    s.update(json.loads(json.dumps(value or {})))
+    try:
+        s.update(value or {})
+    except (TypeError, ValueError, AttributeError):
+        s = struct_pb2.Struct()
+        s.update(json.loads(json.dumps(value or {})))
     return s
 
 

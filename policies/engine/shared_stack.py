@@ -1,10 +1,11 @@
-"""Stack policies over one conversion of the stack, for the offline check only.
+"""Policies over one conversion of their input, for the offline check only.
 
 pulumi-policy's servicer rebuilds every resource of an AnalyzeStack request (properties, options,
-provider, parent and dependency links) once per stack policy it holds, which dominated the
-offline check. This servicer builds them once per request and hands the same resources to each
-stack policy; everything else (levels, config, violations, unknown values, not-applicable) is the
-stock servicer's own code path. `policies.offline.analyze(..., dispatch=False)` still drives the
+provider, parent and dependency links) once per stack policy it holds, and an Analyze request's
+properties, options and provider once per resource policy; that conversion dominated the offline
+check. These servicers convert once per request (and each provider once per servicer) and hand
+the same values to every policy; everything else (levels, config, violations, unknown values,
+not-applicable) is the stock servicer's own code path. `policies.offline.analyze(..., dispatch=False)` still drives the
 stock servicer exactly as `pulumi preview --policy-pack` does, and
 tests/policies/test_policy_pack.py holds the two equal on every shipped stack.
 """
@@ -17,13 +18,48 @@ from typing import Any
 from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2 as pb
 from pulumi_policy.deserialize import deserialize_properties
-from pulumi_policy.policy import (EnforcementLevel, PolicyResource, StackValidationArgs, StackValidationPolicy,
-                                  _NotApplicableError, _PolicyAnalyzerServicer)
+from pulumi_policy.policy import (EnforcementLevel, PolicyResource, ResourceValidationArgs, ResourceValidationPolicy,
+                                  StackValidationArgs, StackValidationPolicy, _NotApplicableError,
+                                  _PolicyAnalyzerServicer)
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 
 class SharedStackServicer(_PolicyAnalyzerServicer):
-    """The stock servicer, but AnalyzeStack converts the request's resources once."""
+    """The stock servicer, but AnalyzeStack converts the request's resources once and Analyze a
+    request's properties once; providers are converted once per servicer (by URN and content)."""
+
+    def Analyze(self, request, _context):  # noqa: N802 (the gRPC method name)
+        self._configure_runtime_settings()
+        response = pb.AnalyzeResponse()
+        shared = None
+        for policy in self._PolicyAnalyzerServicer__policies:
+            level = self._get_enforcement_level(policy)
+            if level == EnforcementLevel.DISABLED or not isinstance(policy, ResourceValidationPolicy):
+                continue
+            if not policy.has_validation():
+                response.not_applicable.append(pb.PolicyNotApplicable(
+                    policy_name=policy.name, reason="Policy does not implement validate"))
+                continue
+            if level == EnforcementLevel.REMEDIATE:
+                level = EnforcementLevel.MANDATORY
+            report = self._create_report_violation(response, policy.name, policy.description, level, policy.severity)
+            if shared is None:
+                shared = (unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(request.properties))),
+                          self._get_resource_options(request), self._get_provider_resource(request))
+            props, opts, provider = shared
+            args = ResourceValidationArgs(request.type, props, request.urn, request.name, opts, provider,
+                                          self._get_policy_config(policy.name), self._PolicyAnalyzerServicer__stack_tags)
+            self._run(policy, args, report, response)
+        return response
+
+    def _get_provider_resource(self, request):
+        if not request.HasField("provider"):
+            return None
+        cache = self.__dict__.setdefault("_providers", {})
+        key = (request.provider.urn, request.provider.properties.SerializeToString(deterministic=True))
+        if key not in cache:
+            cache[key] = super()._get_provider_resource(request)
+        return cache[key]
 
     def AnalyzeStack(self, request, _context):  # noqa: N802 (the gRPC method name)
         self._configure_runtime_settings()
@@ -54,8 +90,7 @@ class SharedStackServicer(_PolicyAnalyzerServicer):
             if r.parent in by_urn:
                 resource.parent = by_urn[r.parent]
             resource.dependencies.extend(by_urn[d] for d in r.dependencies if d in by_urn)
-            for key, deps in r.propertyDependencies.items():
-                resource.property_dependencies[key] = [by_urn[d] for d in deps.urns if d in by_urn]
+            resource.property_dependencies = _PropertyDependencies(r.propertyDependencies, by_urn)
         return [resource for resource, _ in links]
 
     def _run(self, policy, args, report, response) -> None:
@@ -76,3 +111,56 @@ class SharedStackServicer(_PolicyAnalyzerServicer):
                 enforcementLevel=self._map_enforcement_level(EnforcementLevel.ADVISORY)))
         except _NotApplicableError as exc:
             response.not_applicable.append(pb.PolicyNotApplicable(policy_name=policy.name, reason=exc.reason or ""))
+
+
+class _PropertyDependencies(dict):
+    """`PolicyResource.property_dependencies` built per property on first read: the stock servicer
+    builds every property's list up front, and policies read a handful of them. Reads (`[]`,
+    `get`, `in`, `len`, iteration, `items`/`keys`/`values`) see exactly the stock mapping."""
+
+    def __init__(self, raw: Any, by_urn: dict[str, PolicyResource]):
+        super().__init__()
+        self._raw, self._by_urn = raw, by_urn
+
+    def _load(self, key: Any) -> None:
+        if not dict.__contains__(self, key) and key in self._raw:
+            dict.__setitem__(self, key, [self._by_urn[d] for d in self._raw[key].urns if d in self._by_urn])
+
+    def _load_all(self) -> None:
+        for key in self._raw:
+            self._load(key)
+
+    def __getitem__(self, key: Any) -> list[PolicyResource]:
+        self._load(key)
+        return dict.__getitem__(self, key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self._load(key)
+        return dict.get(self, key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._raw
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __iter__(self):
+        return iter(list(self._raw))
+
+    def keys(self):
+        self._load_all()
+        return dict.keys(self)
+
+    def items(self):
+        self._load_all()
+        return dict.items(self)
+
+    def values(self):
+        self._load_all()
+        return dict.values(self)
+
+    def __eq__(self, other: object) -> bool:
+        self._load_all()
+        return dict.__eq__(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
