@@ -93,3 +93,16 @@ def visible_columns(resources: list[Any], principal: str, permission: str = "SEL
     wanted = set(databases) if databases is not None else None
     return {key: [c for c in schema.get(key, sorted(cols)) if c in cols]
             for key, cols in seen.items() if cols and (wanted is None or key[0] in wanted)}
+
+
+def tag_policy_matches(resources: Iterable[Any], policy: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    """The catalog resources an `lfTagPolicy` grant covers, by the rules above, sorted: `(database,)`
+    for a DATABASE policy (the database's own values satisfy the expression), `(database, table)` for
+    a TABLE policy (at least one of the table's columns matches; a table none of whose columns match
+    is not visible). Only what the graph declares: tagged databases and Iceberg tables."""
+    resources = list(resources)
+    tags, expressions = catalog_tags(resources), policy["expressions"]
+    if policy["resourceType"] == "DATABASE":
+        return sorted((db,) for db, values in tags.databases.items() if _matches(values, expressions))
+    return sorted(key for key, names in table_columns(resources).items()
+                  if any(_matches(tags.effective(*key, column), expressions) for column in names))

@@ -6,7 +6,9 @@
 awsx VPC) holding its key children, and the *data flow* as labelled edges. Nothing is drawn per
 stack: every edge comes from a resource input that points at another resource (an ARN, id, name,
 bucket path or endpoint found in that resource's recorded state), classified by `RULES` below:
-which input of which type, towards which type, in which direction the data goes.
+which input of which type, towards which type, in which direction the data goes. A Lake Formation
+LF-tag grant names no resource: the databases and tables its expression matches are worked out by
+offline/lf_access.py. A dataset's Iceberg table is drawn as its database (`FOLDED`).
 
 Resources that carry a flow but are not worth a box of their own (event rules and targets, task
 definitions, target groups, Transfer users, Lake Formation grants, replication configs, ...) are

@@ -8,7 +8,7 @@ from collections import defaultdict
 from typing import Optional
 
 from offline.diagram.model import EXTERNAL_CLUSTER, Cluster, Diagram, Edge, Node
-from offline.diagram.references import RawEdge, ReferenceIndex, contract, raw_edges
+from offline.diagram.references import RawEdge, ReferenceIndex, contract, fold, raw_edges
 from offline.diagram.rules import AWSX_VPC, GENERIC_NAMES, KINDS, ONLY_IF_CONNECTED, VPC_ENDPOINT
 from offline.mocks import Record
 from offline.runner import StackRun
@@ -122,7 +122,7 @@ class _Layout:
 def build(run: StackRun) -> Diagram:
     """The data-flow diagram of a run: one cluster per component, the flow as labelled edges."""
     references = ReferenceIndex(run)
-    edges = raw_edges(references)
+    edges = fold(raw_edges(references), references)
     visible = {record.urn for record in references.records
                if record.type in KINDS and (record.custom or record.type == AWSX_VPC)}
     hidden = {key for edge in edges for key in edge[:2]

@@ -2,8 +2,10 @@
 
 Every string in a resource's inputs is looked up among the identities (id, ARN, name, endpoint) of
 the stack's resources, then among the values other stacks export (an external `stack:` node), then
-as another AWS account (`account:` node). `raw_edges` applies the rules to every input; `contract`
-removes the resources not worth a box, joining their predecessors to their successors.
+as another AWS account (`account:` node). `raw_edges` applies the rules to every input and adds
+the catalog resources each LF-tag grant matches; `fold` redraws a folded resource's edges on the
+resource it belongs to; `contract` removes the resources not worth a box, joining their
+predecessors to their successors.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from collections import defaultdict
 from fnmatch import fnmatchcase
 from typing import Any, Iterable, Iterator
 
-from offline.diagram.rules import (ACCOUNT, BUCKET, BUS, DAX, DEFAULT_IDENTITY, FUNCTION, GLUE_DB, IDENTITY_KEYS,
-                                   NEVER_INDEXED, RULES, STACK_REFERENCE, STREAM, TABLE, Rule)
+from offline.diagram.rules import (ACCOUNT, BUCKET, BUS, DAX, DEFAULT_IDENTITY, FOLDED, FUNCTION, GLUE_DB, GLUE_TABLE,
+                                   IDENTITY_KEYS, LF_PERMISSIONS, NEVER_INDEXED, RULES, STACK_REFERENCE, STREAM, TABLE,
+                                   Rule)
 from offline.engine import is_secret, secret_value
+from offline.lf_access import tag_policy_matches
 from offline.mocks import Record
 from offline.runner import StackRun
 
@@ -174,7 +178,40 @@ def raw_edges(references: ReferenceIndex) -> set[RawEdge]:
             for rule in rules:
                 if fnmatchcase(path, rule.glob):
                     edges |= _rule_edges(references, record, rule, text)
+    return edges | tag_policy_edges(references)
+
+
+def tag_policy_edges(references: ReferenceIndex) -> set[RawEdge]:
+    """An LF-tag grant (`lfTagPolicy`) names no resource: the databases and tables of this stack
+    whose tags its expression matches, as Lake Formation decides it (offline/lf_access.py), flow
+    into the grant."""
+    catalog: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for record in references.records:
+        if record.type == GLUE_DB:
+            catalog[(str(record.inputs.get("name")),)].append(record.urn)
+        elif record.type == GLUE_TABLE:
+            catalog[(str(record.inputs.get("databaseName")), str(record.inputs.get("name")))].append(record.urn)
+    edges: set[RawEdge] = set()
+    for record in references.records:
+        policy = record.inputs.get("lfTagPolicy") if record.type == LF_PERMISSIONS else None
+        if isinstance(policy, dict):
+            for match in tag_policy_matches(references.records, policy):
+                edges |= {(urn, record.urn, "") for urn in catalog.get(match, [])}
     return edges
+
+
+def fold(edges: set[RawEdge], references: ReferenceIndex) -> set[RawEdge]:
+    """Redraw the edges of each `FOLDED` resource on the resource it names (a dataset's Iceberg
+    table on its database); edges between a resource and its own folded parts disappear."""
+    into: dict[str, str] = {}
+    for record in references.records:
+        if record.type in FOLDED:
+            path, targets = FOLDED[record.type]
+            found = references.resolve(str(record.inputs.get(path, "")), targets)
+            if found:
+                into[record.urn] = found[0]
+    folded = {(into.get(source, source), into.get(target, target), label) for source, target, label in edges}
+    return {edge for edge in folded if edge[0] != edge[1]}
 
 
 def _rule_edges(references: ReferenceIndex, record: Record, rule: Rule, text: str) -> set[RawEdge]:

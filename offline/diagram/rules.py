@@ -2,8 +2,14 @@
 inputs into data-flow edges.
 
 A `Rule` says: this input of this resource type names a resource of one of these types, and data
-flows in this direction. Every edge of every diagram comes from one of `RULES`; nothing is drawn
-per stack.
+flows in this direction. Every edge of every diagram comes from one of `RULES`, or from a Lake
+Formation LF-tag grant, which names no resource: the databases and tables its expression matches
+are worked out from the graph's tag assignments (offline/lf_access.py) and flow into the grant.
+Nothing is drawn per stack.
+
+Some resources are drawn as part of another (`FOLDED`): a dataset's Iceberg table is its database,
+so the table's edges (its data location, the LF-tag grants that match it) are the database's and a
+product with many datasets still reads as one catalog.
 """
 
 from __future__ import annotations
@@ -21,8 +27,10 @@ EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 BUS_POLICY = "aws:cloudwatch/eventBusPolicy:EventBusPolicy"
 FUNCTION = "aws:lambda/function:Function"
 GLUE_JOB = "aws:glue/job:Job"
+GLUE_TRIGGER = "aws:glue/trigger:Trigger"
 CRAWLER = "aws:glue/crawler:Crawler"
 GLUE_DB = "aws:glue/catalogDatabase:CatalogDatabase"
+GLUE_TABLE = "aws:glue/catalogTable:CatalogTable"
 LF_RESOURCE = "aws:lakeformation/resource:Resource"
 LF_PERMISSIONS = "aws:lakeformation/permissions:Permissions"
 TABLE = "aws:dynamodb/table:Table"
@@ -48,7 +56,7 @@ KINDS: dict[str, tuple[str, str]] = {
     STREAM: ("Kinesis stream", "ingest"),
     FIREHOSE: ("Firehose", "ingest"),
     SFTP_SERVER: ("SFTP server", "ingest"),
-    GLUE_JOB: ("Glue ETL job", "ingest"),
+    GLUE_JOB: ("Glue job", "ingest"),
     BUCKET: ("S3 bucket", "store"),
     TABLE: ("DynamoDB table", "store"),
     TABLE_REPLICA: ("DynamoDB replica", "store"),
@@ -66,6 +74,12 @@ KINDS: dict[str, tuple[str, str]] = {
 }
 # Visible types drawn only when they carry a flow (log buckets, helper functions stay out).
 ONLY_IF_CONNECTED = {BUCKET, FUNCTION}
+
+# Resources drawn as the resource one of their inputs names: (input, its target types). Their edges
+# become that resource's; one that names none is contracted like any hidden resource.
+FOLDED: dict[str, tuple[str, tuple[str, ...]]] = {
+    GLUE_TABLE: ("databaseName", (GLUE_DB,)),
+}
 
 # Child names that say less than their component's name ("ECS service service"): shown as the component.
 GENERIC_NAMES = {"service", "function", "api", "alb", "lb", "bus", "stream", "firehose"}
@@ -121,6 +135,16 @@ RULES: tuple[Rule, ...] = (
     Rule(SFTP_USER, "homeDirectoryMappings[].target", (BUCKET,), "out", "sftp upload"),
     Rule(GLUE_JOB, "defaultArguments.--source_path", (BUCKET,), "in", "read"),
     Rule(GLUE_JOB, "defaultArguments.--target_path", (BUCKET,), "out", "write"),
+    # the reportable job: curated (its --source_path above) -> Iceberg tables in the reportable zone,
+    # committed to the shared database, a Dataset Published event on the product's bus
+    Rule(GLUE_JOB, "defaultArguments.--warehouse", (BUCKET,), "out", "write"),
+    Rule(GLUE_JOB, "defaultArguments.--database", (GLUE_DB,), "out", "tables"),
+    Rule(GLUE_JOB, "defaultArguments.--event_bus_name", (BUS,), "out", "publish"),
+    # a conditional trigger: the jobs and crawlers of its predicate start its actions
+    Rule(GLUE_TRIGGER, "predicate.conditions[].jobName", (GLUE_JOB,), "in", "trigger"),
+    Rule(GLUE_TRIGGER, "predicate.conditions[].crawlerName", (CRAWLER,), "in", "trigger"),
+    Rule(GLUE_TRIGGER, "actions[].jobName", (GLUE_JOB,), "out", "trigger"),
+    Rule(GLUE_TRIGGER, "actions[].crawlerName", (CRAWLER,), "out", "trigger"),
     # events: bus (or S3 / another account on the default bus) -> rule -> target
     Rule(EVENT_RULE, "eventBusName", (BUS,), "in", "events"),
     Rule(EVENT_RULE, "eventPattern.detail.*", (BUCKET,), "in", "object created"),
@@ -145,10 +169,13 @@ RULES: tuple[Rule, ...] = (
     Rule(CRAWLER, "s3Targets[].path", (BUCKET,), "in", "crawl"),
     Rule(CRAWLER, "databaseName", (GLUE_DB,), "out", "tables"),
     Rule(GLUE_DB, "targetDatabase.databaseName", (GLUE_DB,), "in", "resource link"),
+    Rule(GLUE_TABLE, "openTableFormatInput.icebergInput.icebergTableInput.location", (BUCKET,), "in", "Iceberg data"),
     # sharing
     Rule(LF_RESOURCE, "arn", (BUCKET,), "in", "register"),
     Rule(LF_PERMISSIONS, "database.name", (GLUE_DB,), "in"),
     Rule(LF_PERMISSIONS, "table.databaseName", (GLUE_DB,), "in"),
+    Rule(LF_PERMISSIONS, "tableWithColumns.databaseName", (GLUE_DB,), "in"),
+    # (LF-tag grants, `lfTagPolicy`, are resolved by references.tag_policy_edges)
     Rule(LF_PERMISSIONS, "principal", (ACCOUNT,), "out", "LF grant"),
     # replication
     Rule(REPLICATION, "bucket", (BUCKET,), "in"),
@@ -156,4 +183,4 @@ RULES: tuple[Rule, ...] = (
     Rule(TABLE_REPLICA, "globalTableArn", (TABLE,), "in", "global table replica"),
 )
 # Edge labels drawn dashed: control rather than data.
-DASHED = {"transform", "start", "contract"}
+DASHED = {"transform", "start", "trigger", "contract"}
