@@ -159,7 +159,18 @@ def check_accept_shares(cmd: str, tmp_path: Path) -> None:
     assert accept_shares.main([*args[:args.index("--region") + 2], "--producer-account", "x"]) == 2
 
 
+def check_smoke(cmd: str, tmp_path: Path) -> None:
+    """Needs a deployed stack: the arguments parse and name a shipped stack. tests/flows/ runs the
+    same flows (and the CLI with --offline) on the offline graph in moto."""
+    from smoke.__main__ import _parser
+
+    args = shlex.split(cmd.split("#", 1)[0])[3:]
+    parsed = _parser().parse_args(args)
+    assert (ROOT / f"Pulumi.{parsed.stack}.yaml").exists()
+
+
 HANDLERS = [
+    (r"^(\.venv/bin/)?python -m smoke ", check_smoke),
     (r"^make (preview|test|policy|cost|diagrams|bench)\b", None),
     (r"^\.venv/bin/python -m offline\.cost --write-expected$", check_cost_expected),
     (r"^python -m runbook\.accept_shares ", check_accept_shares),
