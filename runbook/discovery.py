@@ -5,8 +5,10 @@ and DynamoDB tables in one paginated call per region. EventBridge rules are list
 bus and their tags read one by one: the Tagging API does not return rules in our test double
 (moto), and listing buses is cheap and exact in AWS too.
 
-The Tagging API can return resources that were deleted recently ("previously tagged"); callers
-describe each resource and treat "not found" as gone, not as a failure.
+The Tagging API can return resources that were deleted recently ("previously tagged"), and ECS
+keeps a deleted service INACTIVE for a while. Callers describe each resource before planning a
+write and treat "not found" / INACTIVE as gone: a warning (`GONE`), no write, not a failure. The
+operator learns that a resource the tags say is part of the light no longer exists.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from runbook.context import RegionRole, RunContext
+
+GONE = "tagged, but gone (deleted, or being deleted); skipped"
 
 
 @dataclass(frozen=True)

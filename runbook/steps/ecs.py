@@ -5,15 +5,20 @@ primary's minimum (`ddp:primary-min-count`, or the desired count when that tag i
 MaxCapacity lifted if it is lower than the desired count, so the scaler cannot pull the service
 back under the primary's size. The capacity change is planned before the desired count in both
 directions: on failback a MinCapacity still at 3 would otherwise scale the service back up.
+
+A failover only ever raises the desired count: once the light is on, autoscaling moves the count
+within [MinCapacity, MaxCapacity], and a second failover (the drill's step 4, or a re-run after an
+interruption) must not scale back down what the scaler raised under load. A service that the
+tags still list but ECS reports INACTIVE or not at all is gone: reported, not touched.
 """
 
 from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from runbook.actions import Action, error
+from runbook.actions import Action, error, warning
 from runbook.context import TAG_PILOT_LIGHT, TAG_PRIMARY_DESIRED_COUNT, TAG_PRIMARY_MIN_COUNT, RunContext
-from runbook.discovery import Tagged, tagged_resources
+from runbook.discovery import GONE, Tagged, tagged_resources
 from runbook.steps import Mode
 
 DIMENSION = "ecs:service:DesiredCount"
@@ -65,7 +70,7 @@ def _plan_service(ctx: RunContext, svc: Tagged, mode: Mode) -> list[Action]:
         described = ecs.describe_services(cluster=cluster, services=[name])
         live = [s for s in described.get("services", []) if s.get("status") == "ACTIVE"]
         if not live:
-            return [Action("scale", label, note="not found or not ACTIVE (skipped)")]
+            return [warning("scale", label, GONE)]
         current = live[0]["desiredCount"]
 
         resource_id = f"service/{cluster}/{name}"
@@ -89,6 +94,10 @@ def _plan_service(ctx: RunContext, svc: Tagged, mode: Mode) -> list[Action]:
         wanted = f"min {minimum}" + (f" max {new_high}" if new_high != high else "")
         actions.append(Action("capacity", f"scalable target {resource_id}", shown, wanted, write))
 
+    if mode == "failover" and current > count:
+        actions.append(Action("scale", label, str(current),
+                              note=f"above the primary's {count} (autoscaling, or by hand): kept"))
+        return actions
     write = None
     if current != count:
         def write():

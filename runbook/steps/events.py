@@ -1,7 +1,9 @@
-"""EventBridge rules of the BU in DR: enabled on failover, disabled on failback.
+"""EventBridge rules of the BU's pilot light in DR: enabled on failover, disabled on failback.
 
-Every rule carrying the BU's DR scope tags is part of the light, unless it opts out with
-`ddp:pilot-light = "false"` (e.g. a rule that must run in DR at all times).
+A rule is part of the light when it carries the BU's DR scope tags and `ddp:pilot-light = "true"`,
+as the program tags an event-triggered service's rule (deployed DISABLED in DR). Every other rule
+of the BU keeps whatever state the stack gave it: the DR stack also deploys rules that run while
+dark (the crawler-failed alarm rule), and a failback must not disable them.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ def plan(ctx: RunContext, mode: Mode) -> list[Action]:
         rules = tagged_rules(ctx, "dr")
     except (ClientError, BotoCoreError) as exc:
         return [error("rule", f"eventbridge rules in {ctx.dr_region}", exc)]
-    return [_plan_rule(ctx, r, mode) for r in rules if r.tags.get(TAG_PILOT_LIGHT) != "false"]
+    return [_plan_rule(ctx, r, mode) for r in rules if r.tags.get(TAG_PILOT_LIGHT) == "true"]
 
 
 def _plan_rule(ctx: RunContext, rule: TaggedRule, mode: Mode) -> Action:

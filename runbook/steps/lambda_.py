@@ -1,8 +1,21 @@
-"""Pilot-light Lambda functions: deployed with reserved concurrency 0 (cannot run, not routed).
+"""Pilot-light Lambda functions: their reserved concurrency as the program declares it.
 
-Failover restores `ddp:primary-reserved-concurrency` when the function carries it (a number, or
-`unreserved`); without the tag it removes a reservation of 0 (the function then draws on the
-account's unreserved pool) and leaves any other reservation alone. Failback reserves 0.
+The program deploys a pilot-light function unthrottled, with the primary's reservation (the DR
+stack runs the primary's service settings, components/operational_service): an idle function
+costs nothing and can be smoke-tested while dark; what keeps it idle is that nothing routes to it
+(no DNS name points at its API, its trigger rule is DISABLED until failover). The function says
+which reservation that is in `ddp:primary-reserved-concurrency`: a number, or `unreserved`.
+
+So in both directions the runbook puts the declared reservation back when the function drifted
+from it, e.g. reserved concurrency 0 from an operator's kill switch or an older runbook's
+failback; a failback leaves the function as the DR stack declares it, and a `pulumi up` after it
+changes nothing. A declared 0 is honoured, not refused: the settings allow
+`reservedConcurrency: 0`, a function the primary throttles on purpose, and DR mirrors it.
+
+A pilot-light function without the tag was not deployed by the program: the runbook cannot know
+its declared reservation and keeps the earlier convention, a reservation of 0 means "light off"
+(failover removes it, failback sets it). A function the tags list but Lambda no longer has is
+reported and skipped.
 """
 
 from __future__ import annotations
@@ -11,9 +24,9 @@ from typing import Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from runbook.actions import Action, error
+from runbook.actions import Action, error, warning
 from runbook.context import TAG_PILOT_LIGHT, TAG_PRIMARY_RESERVED_CONCURRENCY, RunContext
-from runbook.discovery import Tagged, tagged_resources
+from runbook.discovery import GONE, Tagged, tagged_resources
 from runbook.steps import Mode
 
 
@@ -34,29 +47,34 @@ def _plan_function(ctx: RunContext, fn: Tagged, mode: Mode) -> Action:
     client = ctx.client("lambda", "dr")
     try:
         current = client.get_function_concurrency(FunctionName=fn.arn).get("ReservedConcurrentExecutions")
-    except (ClientError, BotoCoreError) as exc:
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return warning("concurrency", label, GONE)
+        return error("concurrency", label, exc)
+    except BotoCoreError as exc:
         return error("concurrency", label, exc)
 
-    if mode == "failback":
-        desired: Optional[int] = 0
+    raw = fn.tags.get(TAG_PRIMARY_RESERVED_CONCURRENCY)
+    note = ""
+    if raw is None:
+        # Not the program's: only 0 means "light off"; any other reservation is left alone.
+        desired: Optional[int] = 0 if mode == "failback" else (None if current == 0 else current)
+    elif raw == "unreserved":
+        desired = None
+    elif raw.isdigit():
+        desired = int(raw)
+        if desired == 0:
+            note = "declared 0: the primary throttles it on purpose"
     else:
-        raw = fn.tags.get(TAG_PRIMARY_RESERVED_CONCURRENCY)
-        if raw is None:
-            # Already routed with some other reservation: leave it, only 0 means "light off".
-            desired = None if current == 0 else current
-        elif raw == "unreserved":
-            desired = None
-        elif raw.isdigit() and int(raw) > 0:
-            desired = int(raw)
-        else:
-            return error("concurrency", label, f"tag {TAG_PRIMARY_RESERVED_CONCURRENCY} must be a positive whole number or 'unreserved', got {raw!r}")
+        return error("concurrency", label, f"tag {TAG_PRIMARY_RESERVED_CONCURRENCY} must be a whole number or "
+                                           f"'unreserved', got {raw!r}")
 
-    write = None
-    if current != desired:
-        if desired is None:
-            def write():
-                client.delete_function_concurrency(FunctionName=fn.arn)
-        else:
-            def write():
-                client.put_function_concurrency(FunctionName=fn.arn, ReservedConcurrentExecutions=desired)
-    return Action("concurrency", label, _show(current), _show(desired), write)
+    if current == desired:
+        return Action("concurrency", label, _show(current), note=note)
+    if desired is None:
+        def write():
+            client.delete_function_concurrency(FunctionName=fn.arn)
+    else:
+        def write():
+            client.put_function_concurrency(FunctionName=fn.arn, ReservedConcurrentExecutions=desired)
+    return Action("concurrency", label, _show(current), _show(desired), write, note=note)

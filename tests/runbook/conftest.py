@@ -1,14 +1,19 @@
-"""Fixtures for the failover runbook tests: moto in both regions, plus two moto extensions.
+"""Fixtures for the runbook tests: the platform materialised in moto from the recorded graphs
+(graph_platform.py), fast boto3 sessions, and three test-only extensions to moto 5.2.5, which lacks
+what the runbook relies on:
 
-Two small, test-only extensions to moto 5.2.5, because it lacks what the runbook relies on:
 - Glue: moto always reports a crawler's schedule as SCHEDULED and does not implement
   StartCrawlerSchedule / StopCrawlerSchedule. `glue_schedule_state` adds the schedule state and
   the two calls with AWS's error codes (SchedulerRunningException, SchedulerNotRunningException,
   NoScheduleException), so the runbook is exercised through real boto3 calls.
 - DynamoDB: moto has no global tables (UpdateTable ReplicaUpdates is accepted and ignored, and
-  DescribeTable never returns Replicas). `runbook_platform.deploy_primary` creates the table in
-  BOTH regions, as a global table has, and `dynamodb_replicas` makes DescribeTable list a replica
-  (ACTIVE) in every other region where a same-named table exists. Items are NOT replicated.
+  DescribeTable never returns Replicas). The materialiser creates the replica as a same-named
+  table in its region, and `dynamodb_replicas` makes DescribeTable list a replica (ACTIVE) in
+  every other region where a same-named table exists. Items are NOT replicated.
+- Tagging API: AWS's GetResources returns "tagged or previously tagged" resources, so a resource
+  deleted a moment ago can still be listed. moto drops a deleted Lambda function or crawler at
+  once (a deleted ECS service it keeps, INACTIVE, as AWS does). `previously_tagged` remembers a
+  resource's tag mapping before the test deletes it and keeps listing it: a ghost.
 """
 
 from __future__ import annotations
@@ -16,10 +21,53 @@ from __future__ import annotations
 import pytest
 from moto import mock_aws
 
-from runbook_platform import DR
+from graph_platform import Deployment, Platform, materialise, second_business_unit
+from sessions import new_session
 
 
-# ---- moto extensions (see module docstring) ------------------------------------------------
+# ---- the stacks ---------------------------------------------------------------------------------
+
+DR_STACK = "dr"   # the shipped DR stack file, Pulumi.dr.yaml
+
+
+@pytest.fixture(scope="session")
+def deployment() -> Deployment:
+    """The shipped DR stack and its primary."""
+    return Deployment.shipped(DR_STACK)
+
+
+@pytest.fixture(scope="session")
+def other_deployment() -> Deployment:
+    """A second business unit from the same program, in the same account (graph_platform)."""
+    return second_business_unit(DR_STACK)
+
+
+@pytest.fixture
+def aws(monkeypatch, deployment):
+    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", deployment.scope["dr_region"])
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", deployment.account_id)
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def platform(aws, deployment) -> Platform:
+    return materialise([deployment], new_session(deployment.scope["dr_region"]))
+
+
+@pytest.fixture
+def two_platforms(aws, deployment, other_deployment) -> Platform:
+    assert other_deployment.account_id == deployment.account_id
+    return materialise([deployment, other_deployment], new_session(deployment.scope["dr_region"]))
+
+
+# ---- moto extensions (see module docstring) -----------------------------------------------------
 
 @pytest.fixture(autouse=True)
 def glue_schedule_state(monkeypatch):
@@ -79,16 +127,30 @@ def dynamodb_replicas(monkeypatch):
     monkeypatch.setattr(Table, "describe", describe)
 
 
-# ---- AWS session ----------------------------------------------------------------------------
-
 @pytest.fixture
-def aws(monkeypatch):
-    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", DR)
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-    with mock_aws():
-        yield
+def previously_tagged(monkeypatch):
+    """`remember(region, arn)`: keep listing the resource in GetResources after it is deleted."""
+    from moto.core.resource_tagging import make_tag_matcher, match_resource_type
+    from moto.resourcegroupstaggingapi.models import ResourceGroupsTaggingAPIBackend, resourcegroupstaggingapi_backends
+
+    original = ResourceGroupsTaggingAPIBackend._get_resources_generator
+    ghosts: dict[tuple[str, str, str], object] = {}
+
+    def generator(self, tag_filters=None, resource_type_filters=None, resource_arn_list=None):
+        live = set()
+        for resource in original(self, tag_filters, resource_type_filters, resource_arn_list):
+            live.add(resource.arn)
+            yield resource
+        matches = make_tag_matcher(tag_filters)
+        for (account, region, arn), resource in ghosts.items():
+            if ((account, region) == (self.account_id, self.region_name) and arn not in live
+                    and match_resource_type(resource.resource_type, resource_type_filters) and matches(resource.tags)):
+                yield resource
+
+    def remember(account: str, region: str, arn: str) -> None:
+        backend = resourcegroupstaggingapi_backends[account][region]
+        [resource] = list(original(backend, resource_arn_list=[arn]))
+        ghosts[(account, region, arn)] = resource
+
+    monkeypatch.setattr(ResourceGroupsTaggingAPIBackend, "_get_resources_generator", generator)
+    return remember
