@@ -15,6 +15,17 @@ is "missing", not an error: retrying could never make it reappear.
 
 Validation: allowed suffix, 0 < size <= MAX_OBJECT_BYTES, and for .json/.jsonl/.csv the first
 64 KiB must parse (csv needs a header row); .parquet must carry the PAR1 magic bytes.
+Lines end at "\\n", "\\r\\n" or "\\r" only (what Spark/Hadoop's line reader and the JSON Lines
+format use), never at U+2028, U+0085 or form feed, which JSON and CSV values may contain; a
+CSV peek that ends inside a quoted field spanning lines drops that record instead of calling
+the file broken; JSON nested deeper than Python parses is quarantined (it cannot be checked).
+
+Every event ends in one outcome, none raised for bad input: an event without a usable bucket
+and key (not strings, empty, a key over S3's 1,024 UTF-8 bytes or not valid Unicode) and a
+zero-byte "folder" object (key ending in "/") are "ignored"; an object replaced between the
+HeadObject and the move (its ETag changed) is "ignored" too, its own event handles the new
+one. A quarantine key over 1,024 bytes is shortened to ``<prefix>_long-keys/<sha256>/<tail>``
+with the full key's SHA-256 in metadata ``original-key-sha256`` and logged with both keys.
 
 Environment (read on every call):
   ALLOWED_SUFFIXES   comma-separated suffixes, e.g. ".csv,.json,.jsonl,.parquet"
@@ -28,10 +39,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 import json
 import logging
 import os
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +61,14 @@ METRIC_NAMESPACE = "DataDeliveryPlatform/ArrivalHandler"
 NOT_FOUND_CODES = ("404", "NoSuchKey", "NotFound")
 # HeadObject has no body, so botocore reports a 403 as code "403"; GET-style calls say AccessDenied.
 FORBIDDEN_CODES = ("403", "AccessDenied", "Forbidden")
+PRECONDITION_CODES = ("412", "PreconditionFailed")
+# "Naming Amazon S3 objects" (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html):
+# a key is a sequence of Unicode characters whose UTF-8 encoding is at most 1,024 bytes long.
+MAX_KEY_BYTES = 1024
+LONG_KEYS_FOLDER = "_long-keys/"
+# Hadoop's LineRecordReader (Spark, Glue) and JSON Lines end lines here and nowhere else.
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_JSON_WHITESPACE = " \t\r\n"  # RFC 8259: str.strip() would also remove U+2028, U+0085, ...
 
 
 @dataclass(frozen=True)
@@ -102,31 +123,42 @@ def _decode_peek(data: bytes, truncated: bool) -> str:
 
 
 def _complete_lines(text: str, truncated: bool) -> list[str]:
-    lines = text.splitlines()
+    lines = _LINE_END.split(text)
+    if lines and lines[-1] == "":
+        lines = lines[:-1]
     if truncated and lines and not text.endswith(("\n", "\r")):
         lines = lines[:-1]  # the last line was cut by the peek
     return lines
 
 
+def _json_loads(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise Invalid("JSON nested too deeply to check") from None
+
+
 def _check_jsonl(text: str, truncated: bool) -> None:
-    lines = [line for line in _complete_lines(text, truncated) if line.strip()]
+    lines = [line for line in _complete_lines(text, truncated) if line.strip(_JSON_WHITESPACE)]
     if not lines:
         raise Invalid("no complete JSON line in the first 64 KiB")
     for number, line in enumerate(lines, start=1):
         try:
-            json.loads(line)
+            _json_loads(line)
         except ValueError:
             raise Invalid(f"line {number} is not valid JSON") from None
 
 
 def _check_json(text: str, truncated: bool) -> None:
-    stripped = text.strip()
+    stripped = text.strip(_JSON_WHITESPACE)
     if not stripped:
         raise Invalid("empty JSON document")
     if not truncated:
         try:
-            json.loads(stripped)
+            _json_loads(stripped)
             return
+        except Invalid:
+            raise
         except ValueError:
             pass
         try:  # many producers write JSON lines with a .json suffix
@@ -139,9 +171,11 @@ def _check_json(text: str, truncated: bool) -> None:
     if stripped[0] in "[":
         return
     if stripped[0] == "{":
-        first_line = stripped.splitlines()[0]
+        first_line = _LINE_END.split(stripped, 1)[0]
         try:
-            json.loads(first_line)
+            _json_loads(first_line)
+        except Invalid:
+            raise
         except ValueError:
             return  # a multi-line document whose first line alone is not JSON
         _check_jsonl(text, truncated)
@@ -149,12 +183,27 @@ def _check_json(text: str, truncated: bool) -> None:
     raise Invalid("content does not start like JSON")
 
 
-def _check_csv(text: str, truncated: bool) -> None:
-    lines = _complete_lines(text, truncated)
+def _csv_rows(text: str, truncated: bool) -> list[list[str]]:
+    """The complete records of the peek. The csv module ends records only at \\r and \\n (a
+    quoted field may span lines); when the peek was cut, the record in progress at its end is
+    dropped, also when the cut falls inside a quoted multi-line field."""
+    if truncated:
+        cut = max(text.rfind("\n"), text.rfind("\r"))
+        text = text[:cut + 1] if cut >= 0 else ""
+    rows: list[list[str]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        rows = [row for row in csv.reader(io.StringIO("\n".join(lines)), strict=True) if row]
+        for row in reader:
+            if row:
+                rows.append(row)
     except csv.Error as exc:
-        raise Invalid(f"CSV does not parse: {exc}") from None
+        if not (truncated and "unexpected end of data" in str(exc)):
+            raise Invalid(f"CSV does not parse: {exc}") from None
+    return rows
+
+
+def _check_csv(text: str, truncated: bool) -> None:
+    rows = _csv_rows(text, truncated)
     if not rows:
         raise Invalid("no CSV header row")
     header = [h.strip() for h in rows[0]]
@@ -183,7 +232,7 @@ def _suffix(key: str, allowed: tuple[str, ...]) -> str | None:
     return max(matches, key=len) if matches else None
 
 
-def validate(s3, bucket: str, key: str, size: int, config: Config) -> None:
+def validate(s3, bucket: str, key: str, size: int, config: Config, etag: str | None = None) -> None:
     suffix = _suffix(key, config.allowed_suffixes)
     if suffix is None:
         raise Invalid(f"suffix not allowed (allowed: {', '.join(config.allowed_suffixes)})")
@@ -192,27 +241,54 @@ def validate(s3, bucket: str, key: str, size: int, config: Config) -> None:
     if size > config.max_object_bytes:
         raise Invalid(f"object is {size} bytes, larger than the maximum {config.max_object_bytes}")
     if suffix in (".json", ".jsonl", ".csv"):
-        body = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{PEEK_BYTES - 1}")["Body"].read()
+        body = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{PEEK_BYTES - 1}", **_if_match(etag))["Body"].read()
         truncated = size > len(body)
         text = _decode_peek(body, truncated)
         {".json": _check_json, ".jsonl": _check_jsonl, ".csv": _check_csv}[suffix](text, truncated)
     elif suffix == ".parquet":
-        head = s3.get_object(Bucket=bucket, Key=key, Range="bytes=0-3")["Body"].read()
-        tail = s3.get_object(Bucket=bucket, Key=key, Range="bytes=-4")["Body"].read() if size >= 8 else b""
+        head = s3.get_object(Bucket=bucket, Key=key, Range="bytes=0-3", **_if_match(etag))["Body"].read()
+        tail = (s3.get_object(Bucket=bucket, Key=key, Range="bytes=-4", **_if_match(etag))["Body"].read()
+                if size >= 8 else b"")
         if head != b"PAR1" or tail != b"PAR1":
             raise Invalid("not a Parquet file (missing PAR1 magic)")
 
 
+def _if_match(etag: str | None) -> dict:
+    # Every read and the copy act on the version HeadObject saw: a file replaced meanwhile
+    # answers 412 instead of being judged by another file's bytes.
+    return {"IfMatch": etag} if etag else {}
+
+
 def _ascii(text: str, limit: int = 1024) -> str:
-    # S3 user metadata must be US-ASCII
-    return text.encode("ascii", "replace").decode("ascii")[:limit]
+    # S3 user metadata must be US-ASCII; control characters cannot go into an HTTP header
+    printable = "".join(c if " " <= c <= "~" else "?" for c in text)
+    return printable[:limit]
 
 
-def quarantine(s3, bucket: str, key: str, reason: str, content_type: str | None, config: Config) -> str:
+def quarantine_key(key: str, config: Config) -> str:
+    """``<prefix><key>``, or when that is over S3's 1,024 UTF-8 bytes, ``<prefix>_long-keys/
+    <sha256 of key>/<as much of the key's end as fits>`` (the copy would fail for good otherwise)."""
     target = f"{config.quarantine_prefix}{key}"
-    extra = {"Metadata": {"quarantine-reason": _ascii(reason)}, "MetadataDirective": "REPLACE"}
+    if len(target.encode("utf-8")) <= MAX_KEY_BYTES:
+        return target
+    head = f"{config.quarantine_prefix}{LONG_KEYS_FOLDER}{hashlib.sha256(key.encode('utf-8')).hexdigest()}/"
+    room = MAX_KEY_BYTES - len(head.encode("utf-8"))
+    tail = key.encode("utf-8")[-room:].decode("utf-8", "ignore") if room > 0 else ""
+    return head + tail
+
+
+def quarantine(s3, bucket: str, key: str, reason: str, content_type: str | None, config: Config,
+               etag: str | None = None) -> str:
+    target = quarantine_key(key, config)
+    metadata = {"quarantine-reason": _ascii(reason)}
+    if target != f"{config.quarantine_prefix}{key}":
+        metadata["original-key-sha256"] = hashlib.sha256(key.encode("utf-8")).hexdigest()
+        logger.warning(json.dumps({"event": "quarantine_key_shortened", "key": key, "quarantineKey": target}))
+    extra = {"Metadata": metadata, "MetadataDirective": "REPLACE"}
     if content_type:
         extra["ContentType"] = content_type
+    if etag:
+        extra["CopySourceIfMatch"] = etag
     # managed copy: switches to multipart for objects above 5 GB
     s3.copy({"Bucket": bucket, "Key": key}, bucket, target, ExtraArgs=extra)
     s3.delete_object(Bucket=bucket, Key=key)
@@ -287,6 +363,24 @@ def start_downstream(bucket: str, key: str, config: Config) -> dict:
     return {"started": "etl", "job": config.etl_job_name, "jobRunId": run["JobRunId"]}
 
 
+def _unusable(bucket: Any, key: Any) -> str | None:
+    """Why no object can have this bucket/key (so retrying the event could never help), or None."""
+    if not isinstance(bucket, str) or not bucket or not isinstance(key, str) or not key:
+        return "event has no detail.bucket.name / detail.object.key strings"
+    try:
+        key_bytes = len(key.encode("utf-8"))
+        bucket.encode("utf-8")
+    except UnicodeEncodeError:
+        return "event key or bucket is not valid Unicode (lone surrogate)"
+    if key_bytes > MAX_KEY_BYTES:
+        return f"event key is {key_bytes} UTF-8 bytes; S3 keys are at most {MAX_KEY_BYTES}"
+    return None
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code"))
+
+
 def handler(event: dict, context: Any = None) -> dict:
     config = load_config()
     detail = event.get("detail") if isinstance(event, dict) else None
@@ -294,10 +388,13 @@ def handler(event: dict, context: Any = None) -> dict:
         bucket = detail["bucket"]["name"]
         key = detail["object"]["key"]
     except (TypeError, KeyError):
+        bucket = key = None
+    problem = _unusable(bucket, key)
+    if problem is not None:
         # Nothing to act on; raising would only make EventBridge retry a malformed event.
-        logger.error(json.dumps({"event": "malformed_event", "eventId": (event or {}).get("id")
-                                 if isinstance(event, dict) else None}))
-        return {"action": "ignored", "reason": "event has no detail.bucket.name / detail.object.key"}
+        logger.error(json.dumps({"event": "malformed_event", "reason": problem,
+                                 "eventId": str(event.get("id"))[:200] if isinstance(event, dict) else None}))
+        return {"action": "ignored", "reason": problem}
 
     result: dict[str, Any] = {"bucket": bucket, "key": key}
     if key.startswith(config.quarantine_prefix):
@@ -313,13 +410,27 @@ def handler(event: dict, context: Any = None) -> dict:
         logger.info(json.dumps({"event": "arrival", **result}))
         return result
     size = int(head.get("ContentLength", 0))
+    etag = head.get("ETag")
+    if key.endswith("/") and size == 0:
+        # What the console's "Create folder" writes: no data, nothing to validate or move.
+        result.update(action="ignored", reason="folder marker (zero bytes, key ends with '/')")
+        logger.info(json.dumps({"event": "arrival", **result}))
+        return result
 
     try:
-        validate(s3, bucket, key, size, config)
-    except Invalid as exc:
-        target = quarantine(s3, bucket, key, str(exc), head.get("ContentType"), config)
-        result.update(action="quarantined", reason=str(exc), quarantineKey=target)
-        logger.warning(json.dumps({"event": "arrival", **result}))
+        try:
+            validate(s3, bucket, key, size, config, etag)
+        except Invalid as exc:
+            target = quarantine(s3, bucket, key, str(exc), head.get("ContentType"), config, etag)
+            result.update(action="quarantined", reason=str(exc), quarantineKey=target)
+            logger.warning(json.dumps({"event": "arrival", **result}))
+            return result
+    except ClientError as exc:
+        if _code(exc) not in PRECONDITION_CODES:
+            raise
+        # Overwritten since HeadObject: the new object raised its own event, which judges it.
+        result.update(action="ignored", reason="object replaced while being checked; its own event handles it")
+        logger.info(json.dumps({"event": "arrival", **result}))
         return result
 
     result.update(action="accepted", **start_downstream(bucket, key, config))

@@ -76,16 +76,33 @@ def infer_format(source_path: str, explicit: str | None = None) -> str:
     return fmt
 
 
+def _rejected_line(row: Any, reason: str) -> str:
+    try:
+        return json.dumps({"reason": reason, "record": row}, default=str)
+    except (ValueError, TypeError, RecursionError):  # e.g. an int beyond 4300 digits, a cycle
+        try:
+            shown = repr(row)[:100_000]
+        except Exception:  # noqa: BLE001 - nested too deeply, an int beyond 4300 digits...
+            shown = f"<{type(row).__name__} that cannot be written out>"
+        return json.dumps({"reason": reason, "record": shown})
+
+
 def apply_transform(rows: Iterable[dict], required: tuple[str, ...], timestamp_field: str | None,
                     now_iso: str) -> Iterator[tuple[bool, str]]:
-    """Per-partition function: (is_valid, JSON line) pairs; rejected lines carry the reason."""
+    """Per-partition function: (is_valid, JSON line) pairs; rejected lines carry the reason.
+    Exactly one pair per row: a row the transform or the JSON encoding cannot handle is
+    rejected with the error, so one odd record never fails the run (which would read the same
+    input again and fail again, forever)."""
     now = datetime.fromisoformat(now_iso)
     for row in rows:
-        clean, reason = transform.transform_record(row, required, timestamp_field, now)
-        if clean is None:
-            yield False, json.dumps({"reason": reason, "record": row}, default=str)
-        else:
-            yield True, json.dumps(clean, default=str)
+        try:
+            clean, reason = transform.transform_record(row, required, timestamp_field, now)
+            if clean is not None:
+                yield True, json.dumps(clean, default=str)
+                continue
+        except Exception as exc:  # noqa: BLE001 - see the docstring
+            reason = f"unexpected error: {exc!r}"[:1000]
+        yield False, _rejected_line(row, reason)
 
 
 # --- run-scoped staging and publication (boto3 only; tested with moto) ----------------------

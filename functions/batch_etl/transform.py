@@ -5,7 +5,10 @@ The PySpark job (job.py) applies these functions per record; tests run them loca
 * ``snake_case`` / ``normalise_columns``: column names to snake_case, collisions made unique.
 * ``transform_record``: normalise keys, reject a record missing a required field (with the
   reason), derive ``ingest_date`` (YYYY-MM-DD, UTC) from the timestamp column, falling back
-  to the ingestion time when the record has no timestamp.
+  to the ingestion time when the record has no timestamp. ``ingest_date`` is the job's own
+  column: a source field that normalises to it is kept as ``ingest_date_2`` (before, the
+  derived date overwrote its value). A timestamp whose UTC form leaves years 1..9999, NaN or
+  an infinite epoch is rejected with the reason.
 """
 from __future__ import annotations
 
@@ -30,10 +33,11 @@ def snake_case(name: str) -> str:
     return text
 
 
-def normalise_columns(names: Iterable[str]) -> dict[str, str]:
-    """Map each original name to a unique snake_case name (first occurrence keeps the plain name)."""
+def normalise_columns(names: Iterable[str], reserved: Iterable[str] = ()) -> dict[str, str]:
+    """Map each original name to a unique snake_case name (first occurrence keeps the plain name;
+    ``reserved`` names are never given out, a source name that would take one gets ``_2``...)."""
     mapping: dict[str, str] = {}
-    used: set[str] = set()
+    used: set[str] = set(reserved)
     for index, name in enumerate(names):
         base = snake_case(name) or f"col_{index}"
         candidate, n = base, 2
@@ -90,7 +94,7 @@ def transform_record(
     """Return (clean record, None) or (None, reason). Field names are compared after snake_case."""
     if not isinstance(record, Mapping):
         return None, f"record is a {type(record).__name__}, not an object"
-    mapping = normalise_columns(record.keys())
+    mapping = normalise_columns(record.keys(), reserved=(INGEST_DATE,))
     clean = {mapping[k]: v for k, v in record.items()}
     missing = [f for f in (snake_case(r) for r in required_fields) if f and _missing(clean.get(f))]
     if missing:

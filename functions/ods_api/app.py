@@ -8,9 +8,25 @@ Routes (``{sk}`` only when the table has a sort key):
   PUT /items/{pk}[/{sk}]    JSON object body -> upsert, then exactly one "ItemUpserted" event
                             on EventBridge; 200 {"item": ..., "eventId": ...}
 
-Bad input gets a 4xx with {"message": ...} and nothing is written or published. Reads (and
-writes, so DAX's item cache stays coherent) go through DAX when DAX_ENDPOINT is set and the
-``amazondax`` client is importable; otherwise DynamoDB, and the fallback is logged once.
+Bad input gets a 4xx with {"message": ...} and nothing is written or published. Everything
+DynamoDB or EventBridge would refuse for good is refused before the write, so an item is never
+stored without its event: path segments must percent-decode to UTF-8 (``%ZZ``, ``%FF`` and lone
+surrogates are 400, never replaced by U+FFFD, which would map different paths to one key); a
+body attribute name given twice is 400; numbers must fit DynamoDB (38 significant digits,
+1E-130..9.99E+125) and integers EventBridge's 64-bit range; values at most 32 levels deep;
+strings valid Unicode; key values at most 2048 (partition) / 1024 (sort) UTF-8 bytes; the
+ItemUpserted entry under 256 KB as EventBridge counts it. A ``ValidationException`` from the
+data store is a 400 (retrying cannot help), throttling and 5xx a 502.
+
+Numbers are exact end to end: bodies are parsed as Decimal, responses and events write them
+back as JSON numbers with every digit (``app.dumps``; a value a float holds exactly stays a
+float in ``handle``'s dict). Events are orderable: ``eventId`` is a UUID version 7 (RFC 9562:
+millisecond time, then a per-process counter, so ids of one process sort in write order) and
+the entry's ``Time`` is that millisecond, so a consumer ordering by (time, eventId), as
+ods_writer does, keeps the later of two quick writes to one key.
+
+Reads (and writes, so DAX's item cache stays coherent) go through DAX when DAX_ENDPOINT is set
+and the ``amazondax`` client is importable; otherwise DynamoDB, and the fallback is logged once.
 Low-level clients are used (thread-safe, unlike boto3 resources) because the container
 serves requests from several threads.
 
@@ -37,13 +53,15 @@ import base64
 import json
 import logging
 import os
+import re
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Mapping
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 
 import boto3
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
@@ -57,6 +75,29 @@ logger.setLevel(logging.INFO)
 DETAIL_TYPE = "ItemUpserted"
 MAX_BODY_BYTES = 200 * 1024  # EventBridge entries are capped at 256 KB and carry the item
 PUT_EVENTS_ATTEMPTS = 3
+# "Calculating Amazon EventBridge PutEvents event entry size"
+# (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html): an entry must be
+# less than 256 KB, counted as the UTF-8 bytes of Source, DetailType, Detail and each Resources
+# entry, plus 14 bytes when Time is set. (Since 2026-01-29 buses take entries up to 1 MB, AWS
+# Compute Blog "serverless services now support payloads up to 1 MB"; 256 KB stays the platform's
+# limit, as in functions/reportable, until consumers are checked for the larger events.)
+MAX_ENTRY_BYTES = 256 * 1024
+ENTRY_TIME_BYTES = 14
+# PutEvents: "For the JSON number (integer) data type, the constraints are: a minimum value of
+# -9,223,372,036,854,775,808 and a maximum value of 9,223,372,036,854,775,807"
+# (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html).
+EVENT_INT_MIN, EVENT_INT_MAX = -(2 ** 63), 2 ** 63 - 1
+# DynamoDB ("Constraints in Amazon DynamoDB",
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html; numbers:
+# .../HowItWorks.NamingRulesDataTypes.html): key values, nesting, item size, numbers.
+MAX_PARTITION_KEY_BYTES = 2048
+MAX_SORT_KEY_BYTES = 1024
+MAX_NESTING = 32  # levels, the top-level attribute being level 1
+MAX_ITEM_BYTES = 400 * 1024
+MAX_NUMBER_DIGITS = 38  # significant: leading and trailing zeros are trimmed
+MIN_NUMBER_EXPONENT, MAX_NUMBER_EXPONENT = -130, 125
+_NUMBER_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+_BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -210,9 +251,14 @@ def _data_client(config: Config) -> Any:
 # --- helpers ---------------------------------------------------------------------------
 
 def _plain(value: Any) -> Any:
-    """DynamoDB values to JSON-safe values."""
+    """DynamoDB values to JSON values: integers as int, other numbers as float when the float
+    is exactly the stored decimal (json writes its shortest repr, which is that decimal), else
+    kept as Decimal, which ``dumps`` writes digit for digit (a float would round 0.1000000000000000001)."""
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        if value == value.to_integral_value():
+            return int(value)
+        as_float = float(value)
+        return as_float if Decimal(repr(as_float)) == value else value
     if isinstance(value, Binary):
         return base64.b64encode(value.value).decode("ascii")
     if isinstance(value, (bytes, bytearray)):
@@ -226,42 +272,117 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _json_number(value: Decimal) -> str:
+    if not value.is_finite():
+        raise ValueError(f"{value} is not a JSON number")
+    return str(value)  # always valid JSON number syntax: '12.50', '1E+2', '-0', '1E-7'
+
+
+def dumps(value: Any, *, compact: bool = False, ensure_ascii: bool = True) -> str:
+    """JSON with Decimals written exactly (the json module would need floats)."""
+    item_sep, key_sep = (",", ":") if compact else (", ", ": ")
+
+    def enc(v: Any) -> str:
+        if isinstance(v, Decimal):
+            return _json_number(v)
+        if isinstance(v, dict):
+            return "{" + item_sep.join(json.dumps(str(k), ensure_ascii=ensure_ascii) + key_sep + enc(x)
+                                       for k, x in v.items()) + "}"
+        if isinstance(v, (list, tuple)):
+            return "[" + item_sep.join(enc(x) for x in v) + "]"
+        return json.dumps(v, ensure_ascii=ensure_ascii, allow_nan=False)
+
+    return enc(value)
+
+
 def _reject_constant(name: str) -> Any:
     raise ApiError(400, f"body is not valid JSON: {name} is not allowed")
 
 
-def _check_number(value: Decimal, where: str) -> None:
-    # DynamoDB numbers: up to 38 significant digits, magnitude 1E-130 .. 1E+126
-    if not value.is_finite() or len(value.as_tuple().digits) > 38 or (
-            value != 0 and not -130 <= value.adjusted() <= 125):
+def _object(pairs: list[tuple[str, Any]]) -> dict:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        twice = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise ApiError(400, f"body is ambiguous: attribute {ascii(twice)[:60]} appears twice in one object")
+    return obj
+
+
+def _utf8_len(text: str, where: str) -> int:
+    try:
+        return len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise ApiError(400, f"{where}: text contains a lone surrogate (not valid Unicode)") from None
+
+
+def _check_number(value: Decimal, where: str) -> Decimal:
+    """The number as DynamoDB stores it (leading/trailing zeros trimmed, exactly: boto3's
+    serializer refuses more than 38 digits even when they are zeros), or 400."""
+    if not value.is_finite():
         raise ApiError(400, f"{where}: number {value} is outside what DynamoDB can store")
+    sign, digits, exponent = value.as_tuple()
+    if not any(digits):
+        return Decimal(0)
+    end, start = len(digits), 0
+    while digits[end - 1] == 0:
+        end -= 1
+    while digits[start] == 0:
+        start += 1
+    significant, exponent = digits[start:end], exponent + len(digits) - end
+    adjusted = exponent + len(significant) - 1
+    if len(significant) > MAX_NUMBER_DIGITS or not MIN_NUMBER_EXPONENT <= adjusted <= MAX_NUMBER_EXPONENT:
+        raise ApiError(400, f"{where}: number {str(value)[:60]} is outside what DynamoDB can store "
+                            "(38 significant digits, 1E-130 .. 9.99E+125)")
+    return Decimal((sign, significant, exponent))
 
 
-def _check_value(value: Any, where: str) -> None:
+def _check_value(value: Any, where: str, level: int) -> tuple[Any, int]:
+    """(value as stored, its size as DynamoDB counts it: UTF-8 strings, 1 byte per two digits + 1
+    for numbers, 1 for null/boolean, 3 + 1 per element for lists and maps, per "DynamoDB item
+    sizes and formats", .../CapacityUnitCalculations.html), or 400. ``level`` 1 = top-level."""
+    if level > MAX_NESTING:
+        raise ApiError(400, f"{where}: nested deeper than DynamoDB's {MAX_NESTING} levels")
     if isinstance(value, Decimal):
-        _check_number(value, where)
-    elif isinstance(value, dict):
+        number = _check_number(value, where)
+        if number == number.to_integral_value() and not EVENT_INT_MIN <= number <= EVENT_INT_MAX:
+            raise ApiError(400, f"{where}: integer {str(value)[:60]} is outside the 64-bit range EventBridge "
+                                "accepts in an event")
+        return number, (len(number.as_tuple().digits) + 1) // 2 + 1
+    if isinstance(value, str):
+        return value, _utf8_len(value, where)
+    if isinstance(value, dict):
+        out, size = {}, 3
         for k, v in value.items():
             if k == "":
                 raise ApiError(400, f"{where}: attribute names must not be empty")
-            _check_value(v, f"{where}.{k}")
-    elif isinstance(value, list):
+            out[k], v_size = _check_value(v, f"{where}.{k}", level + 1)
+            size += _utf8_len(k, f"{where}: attribute name") + v_size + 1
+        return out, size
+    if isinstance(value, list):
+        out_list, size = [], 3
         for i, v in enumerate(value):
-            _check_value(v, f"{where}[{i}]")
+            checked, v_size = _check_value(v, f"{where}[{i}]", level + 1)
+            out_list.append(checked)
+            size += v_size + 1
+        return out_list, size
+    return value, 1  # null, true, false
 
 
-def _key_value(name: str, kind: str, raw: str) -> Any:
+def _key_value(name: str, kind: str, raw: str, max_bytes: int) -> Any:
     if raw == "":
         raise ApiError(400, f"key {name!r} must not be empty")
     if kind == "N":
-        try:
-            number = Decimal(raw)
-        except ArithmeticError:
-            raise ApiError(400, f"key {name!r} must be a number, got {raw!r}") from None
-        _check_number(number, f"key {name!r}")
+        # Only plain JSON-style numbers: Decimal() would also take "1_000", " 1", "١٢" or "NaN",
+        # so different paths would name the same item.
+        if not _NUMBER_TEXT.fullmatch(raw):
+            raise ApiError(400, f"key {name!r} must be a number, got {ascii(raw)[:80]}")
+        number = _check_number(Decimal(raw), f"key {name!r}")
+        if number == number.to_integral_value() and not EVENT_INT_MIN <= number <= EVENT_INT_MAX:
+            raise ApiError(400, f"key {name!r}: integer {raw[:60]} is outside the 64-bit range EventBridge "
+                                "accepts in an event")
         return number
-    if len(raw.encode("utf-8")) > 1024:
-        raise ApiError(400, f"key {name!r} is longer than 1024 bytes")
+    if _utf8_len(raw, f"key {name!r}") > max_bytes:
+        raise ApiError(400, f"key {name!r} is longer than DynamoDB's {max_bytes} bytes")
     return raw
 
 
@@ -271,10 +392,27 @@ def _keys(config: Config, parts: list[str]) -> dict[str, Any]:
                             f"/{{{config.sort_key}}}")
     if not config.sort_key and len(parts) == 2:
         raise ApiError(400, f"this table has no sort key: use /items/{{{config.partition_key}}}")
-    keys = {config.partition_key: _key_value(config.partition_key, config.partition_key_type, parts[0])}
+    keys = {config.partition_key: _key_value(config.partition_key, config.partition_key_type, parts[0],
+                                             MAX_PARTITION_KEY_BYTES)}
     if config.sort_key:
-        keys[config.sort_key] = _key_value(config.sort_key, config.sort_key_type, parts[1])
+        keys[config.sort_key] = _key_value(config.sort_key, config.sort_key_type, parts[1], MAX_SORT_KEY_BYTES)
     return keys
+
+
+def _segment(raw: str) -> str:
+    """One path segment, percent-decoded strictly: the escapes must be well formed and the
+    bytes UTF-8. Raw non-ASCII characters count as their UTF-8 bytes, so "é" and "%C3%A9" name
+    the same key; "%FF" or "%E9" (Latin-1) is a 400, never a U+FFFD that "%FE" would also give."""
+    try:
+        data = raw.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError(400, "request path is not valid Unicode") from None
+    if _BAD_ESCAPE.search(data):
+        raise ApiError(400, "request path has a malformed percent-escape (a % must be followed by two hex digits)")
+    try:
+        return unquote_to_bytes(data).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, "request path is not UTF-8 once percent-decoded") from None
 
 
 def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
@@ -298,10 +436,13 @@ def _parse_body(body: bytes | str | None, headers: Mapping[str, str] | None) -> 
     except UnicodeDecodeError:
         raise ApiError(400, "request body is not UTF-8") from None
     try:
-        payload = json.loads(text, parse_float=Decimal, parse_int=Decimal, parse_constant=_reject_constant)
+        payload = json.loads(text, parse_float=Decimal, parse_int=Decimal, parse_constant=_reject_constant,
+                             object_pairs_hook=_object)
     except ApiError:
         raise
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        raise ApiError(400, f"body is nested deeper than DynamoDB's {MAX_NESTING} levels") from None
+    except ValueError as exc:
         raise ApiError(400, f"body is not valid JSON: {exc}") from None
     if not isinstance(payload, dict):
         raise ApiError(400, f"body must be a JSON object, got {type(payload).__name__}")
@@ -310,9 +451,62 @@ def _parse_body(body: bytes | str | None, headers: Mapping[str, str] | None) -> 
 
 # --- operations ------------------------------------------------------------------------
 
+def _refused(exc: ClientError) -> ApiError | None:
+    """A data-store error no retry can fix (e.g. a key of another type than the table's) as a 400."""
+    error = exc.response.get("Error", {})
+    if error.get("Code") == "ValidationException":
+        logger.error(json.dumps({"event": "data_store_refused", "message": str(error.get("Message"))[:500]}))
+        return ApiError(400, f"the data store refused the request: {str(error.get('Message'))[:300]}")
+    return None
+
+
+# --- orderable event ids ----------------------------------------------------------------
+
+_id_lock = threading.Lock()
+_id_state = [0, 0]  # last millisecond, counter within it
+
+
+def event_id(now_ms: int | None = None) -> tuple[str, int]:
+    """(UUID version 7, its millisecond). RFC 9562 section 6.2 method 1: 48-bit Unix time in ms,
+    a 12-bit counter in rand_a (never going back within a process, borrowing the next
+    millisecond when it overflows), 62 random bits. The canonical text sorts like the number,
+    so ids compare in the order this process made them."""
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    with _id_lock:
+        last_ms, counter = _id_state
+        if now_ms > last_ms:
+            last_ms, counter = now_ms, 0
+        else:
+            counter += 1
+            if counter > 0xFFF:
+                last_ms, counter = last_ms + 1, 0
+        _id_state[:] = [last_ms, counter]
+    rand = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
+    value = (last_ms << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | rand
+    return str(uuid.UUID(int=value)), last_ms
+
+
+# Same-key writes of this process happen in id order (the id is made under the key's lock).
+_key_locks = [threading.Lock() for _ in range(64)]
+
+
+def _key_lock(keys: dict) -> threading.Lock:
+    return _key_locks[hash(tuple(sorted((k, str(v)) for k, v in keys.items()))) % len(_key_locks)]
+
+
+def entry_size(entry: Mapping[str, Any]) -> int:
+    """A PutEvents entry's size as EventBridge counts it (see MAX_ENTRY_BYTES)."""
+    size = ENTRY_TIME_BYTES if entry.get("Time") is not None else 0
+    texts = [entry[name] for name in ("Source", "DetailType", "Detail") if entry.get(name) is not None]
+    return size + sum(_utf8_len(text, "event") for text in [*texts, *(entry.get("Resources") or ())])
+
+
 def _get(config: Config, keys: dict) -> tuple[int, dict]:
-    response = _data_client(config).get_item(
-        TableName=config.table_name, Key={k: _serializer.serialize(v) for k, v in keys.items()})
+    try:
+        response = _data_client(config).get_item(
+            TableName=config.table_name, Key={k: _serializer.serialize(v) for k, v in keys.items()})
+    except ClientError as exc:
+        raise _refused(exc) or exc
     if "Item" not in response or not response["Item"]:
         return 404, {"message": "item not found", "keys": _plain(keys)}
     item = {k: _deserializer.deserialize(v) for k, v in response["Item"].items()}
@@ -327,45 +521,64 @@ def _put(config: Config, keys: dict, body, headers, caller: alb_auth.Caller | No
         if name == "":
             raise ApiError(400, "attribute names must not be empty")
         if name.startswith("_"):
-            raise ApiError(400, f"attribute {name!r}: names starting with '_' are reserved")
+            raise ApiError(400, f"attribute {ascii(name)[:80]}: names starting with '_' are reserved")
+    checked: dict[str, Any] = {}
+    size = 0
+    for name, value in payload.items():
+        checked[name], value_size = _check_value(value, f"body.{name}", 1)
+        size += _utf8_len(name, "body: attribute name") + value_size
     for name, value in keys.items():
-        if name in payload and payload[name] != value:
+        if name in checked and checked[name] != value:
             raise ApiError(400, f"body {name} {_plain(payload[name])!r} does not match the path value {_plain(value)!r}")
-    _check_value(payload, "body")
-    item = {**payload, **keys}
+        if name not in checked:
+            size += _utf8_len(name, "key name") + (_utf8_len(value, name) if isinstance(value, str)
+                                                   else (len(value.as_tuple().digits) + 1) // 2 + 1)
+    if size > MAX_ITEM_BYTES:
+        raise ApiError(413, f"item is {size} bytes as DynamoDB counts them; it stores at most {MAX_ITEM_BYTES}")
+    item = {**checked, **keys}
     try:
         serialized = {k: _serializer.serialize(v) for k, v in item.items()}
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, ArithmeticError) as exc:
         raise ApiError(400, f"body cannot be stored: {exc}") from None
 
-    _data_client(config).put_item(TableName=config.table_name, Item=serialized)
-
-    event_id = str(uuid.uuid4())
-    detail = {"eventId": event_id, "keys": _plain(keys), "item": _plain(item),
-              "occurredAt": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")}
-    if caller is not None:
-        detail["caller"] = caller.subject
-    entry = {"Source": config.event_source, "DetailType": DETAIL_TYPE, "Detail": json.dumps(detail),
-             "EventBusName": config.event_bus_name}
+    with _key_lock(keys):
+        eid, millis = event_id()
+        occurred = datetime.fromtimestamp(millis / 1000, tz=timezone.utc)
+        detail = {"eventId": eid, "keys": _plain(keys), "item": _plain(item),
+                  "occurredAt": occurred.isoformat(timespec="milliseconds").replace("+00:00", "Z")}
+        if caller is not None:
+            detail["caller"] = caller.subject
+        # Time = the write's millisecond (EventBridge keeps the second): the event's time then
+        # orders like its id, not like the moment a retried PutEvents finally went through.
+        entry = {"Time": occurred, "Source": config.event_source, "DetailType": DETAIL_TYPE,
+                 "Detail": dumps(detail, compact=True, ensure_ascii=False), "EventBusName": config.event_bus_name}
+        size = entry_size(entry)
+        if size >= MAX_ENTRY_BYTES:
+            raise ApiError(413, f"the item's ItemUpserted event would be {size} bytes; EventBridge takes less than "
+                                f"{MAX_ENTRY_BYTES}")
+        try:
+            _data_client(config).put_item(TableName=config.table_name, Item=serialized)
+        except ClientError as exc:
+            raise _refused(exc) or exc
     events = _client("events")
     for attempt in range(1, PUT_EVENTS_ATTEMPTS + 1):
         response = events.put_events(Entries=[entry])
         if not response.get("FailedEntryCount"):
             break
-        logger.warning(json.dumps({"event": "put_events_failed", "eventId": event_id, "attempt": attempt,
+        logger.warning(json.dumps({"event": "put_events_failed", "eventId": eid, "attempt": attempt,
                                    "entries": response.get("Entries")}))
     else:
         # The item is stored; a client retry re-writes it and publishes a fresh event.
         return 502, {"message": "item stored but its ItemUpserted event could not be published; retry the request",
-                     "eventId": event_id}
-    logger.info(json.dumps({"event": "item_upserted", "eventId": event_id, "keys": _plain(keys),
-                            **({"caller": caller.subject} if caller is not None else {})}))
-    return 200, {"item": _plain(item), "eventId": event_id}
+                     "eventId": eid}
+    logger.info(dumps({"event": "item_upserted", "eventId": eid, "keys": _plain(keys),
+                       **({"caller": caller.subject} if caller is not None else {})}))
+    return 200, {"item": _plain(item), "eventId": eid}
 
 
 def _route(method: str, path: str, body, headers) -> tuple[int, dict]:
     method = (method or "").upper()
-    parts = [unquote(p) for p in path.split("?", 1)[0].strip("/").split("/")]
+    parts = [_segment(p) for p in path.split("?", 1)[0].strip("/").split("/")]
     if parts == ["health"]:
         if method != "GET":
             raise ApiError(405, f"method {method} not allowed on /health")

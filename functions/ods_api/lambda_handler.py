@@ -50,8 +50,12 @@ def _from_eventbridge(event: dict) -> dict:
     missing = [k for k in keys if item.get(k) in (None, "")]
     if missing:
         raise InvalidEvent(f"event {event.get('id')}: missing key attribute(s) {', '.join(missing)}")
-    path = "/items/" + "/".join(quote(str(item[k]), safe="") for k in keys)
-    status, payload = app.handle("PUT", path, json.dumps(item), {"content-type": "application/json"})
+    try:
+        path = "/items/" + "/".join(quote(str(item[k]), safe="") for k in keys)
+        body = json.dumps(item)
+    except (UnicodeEncodeError, ValueError, TypeError, RecursionError) as exc:
+        raise InvalidEvent(f"event {event.get('id')}: detail.item cannot be applied ({type(exc).__name__})") from None
+    status, payload = app.handle("PUT", path, body, {"content-type": "application/json"})
     if status >= 400:
         if status < 500:
             raise InvalidEvent(f"event {event.get('id')}: {payload.get('message')}")
@@ -79,6 +83,6 @@ def _response(status: int, payload: dict) -> dict:
     return {
         "statusCode": status,
         "headers": {"content-type": "application/json"},
-        "body": json.dumps(payload),
+        "body": app.dumps(payload),
         "isBase64Encoded": False,
     }

@@ -25,7 +25,7 @@ class RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def _send(self, status: int, payload: dict, close: bool = False) -> None:
-        data = json.dumps(payload).encode("utf-8")
+        data = app.dumps(payload).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -50,7 +50,7 @@ class RequestHandler(BaseHTTPRequestHandler):
                 status, payload, close = 413, {"message": f"request body is larger than {MAX_REQUEST_BYTES} bytes"}, True
             else:
                 body = self.rfile.read(length) if length else None
-                status, payload = app.handle(self.command, self.path, body, dict(self.headers.items()))
+                status, payload = app.handle(self.command, self._utf8_path(), body, dict(self.headers.items()))
                 close = False
         # logged before the response goes out, so a client never sees a reply whose log line is missing
         self._log({"method": self.command, "path": self.path.split("?", 1)[0], "status": status,
@@ -58,6 +58,17 @@ class RequestHandler(BaseHTTPRequestHandler):
         self._send(status, payload, close)
 
     do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = _dispatch
+
+    def _utf8_path(self) -> str:
+        """The request target as sent. http.server decodes the request line as Latin-1, so raw
+        UTF-8 bytes ("/items/é") arrive as mojibake ("/items/Ã©"); re-reading them as UTF-8 gives
+        the key the client meant. A target that is not UTF-8 is left as it came (its non-ASCII
+        characters then have no single meaning) with its bytes escaped, so app answers 400."""
+        raw = self.path.encode("latin-1", "replace")
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return "".join(chr(b) if b < 0x80 else "%%%02X" % b for b in raw)
 
     def _log(self, record: dict) -> None:
         print(json.dumps({"client": self.client_address[0], **record}), flush=True)

@@ -237,8 +237,16 @@ class _Reject(Exception):
     pass
 
 
+def _int_text(value: int) -> str:
+    # str(int) refuses more than 4300 digits (CVE-2020-10735 limit); Decimal has no such limit.
+    return str(Decimal(value))
+
+
 def _show(value: Any) -> str:
-    text = repr(value)
+    try:
+        text = _int_text(value) if isinstance(value, int) and not isinstance(value, bool) else repr(value)
+    except Exception:  # noqa: BLE001 - a value whose repr fails still gets a reason
+        text = f"<{type(value).__name__}>"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -436,7 +444,10 @@ def tag_records(records: Iterable[Any], dataset: Dataset) -> Iterator[tuple[bool
     """Per Spark partition: (True, row tuple) for each good record, (False, quarantine JSON line)
     for each rejected one -- every input record exactly once, in order."""
     for record in records:
-        row, reason = shape_record(record, dataset)
+        try:
+            row, reason = shape_record(record, dataset)
+        except Exception as exc:  # noqa: BLE001 - one odd record must not fail the run forever
+            row, reason = None, f"unexpected error: {exc!r}"[:1000]
         if row is None:
             yield False, rejected_line(record, reason)
         else:
@@ -477,6 +488,8 @@ def _jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, (bytes, bytearray)):
         return bytes(value).hex()
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 14_000:
+        return _int_text(value)  # beyond what json can write (4300 digits): as a string
     if value is None or isinstance(value, (str, int, float)):
         return value
     return repr(value)
@@ -485,8 +498,13 @@ def _jsonable(value: Any) -> Any:
 def rejected_line(record: Any, reason: str) -> str:
     """``{"reason", "record"}`` as one line of ASCII JSON: non-ASCII and even lone surrogates
     are escaped (``\\udc80``), so any rejected record can be written; NaN/inf, decimals and dates
-    become strings, bytes hex."""
-    return json.dumps({"reason": reason, "record": _jsonable(record)}, ensure_ascii=True, allow_nan=False,
+    become strings, bytes hex, integers beyond 4300 digits strings. A record that still cannot
+    be encoded (nested too deeply) is written as a placeholder naming its type."""
+    try:
+        data = _jsonable(record)
+    except Exception:  # noqa: BLE001 - nested too deeply, a repr that fails...
+        data = f"<{type(record).__name__} that cannot be written out>"
+    return json.dumps({"reason": reason, "record": data}, ensure_ascii=True, allow_nan=False,
                       separators=(",", ":"))
 
 

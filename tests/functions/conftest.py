@@ -18,7 +18,9 @@ from types import ModuleType
 import pytest
 from moto import mock_aws
 
-FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
+# DDP_FUNCTIONS_DIR points the loader at another copy of functions/ (e.g. `git archive HEAD
+# functions`), to replay the outcome ledgers against older code and see what they catch.
+FUNCTIONS_DIR = Path(os.environ.get("DDP_FUNCTIONS_DIR") or Path(__file__).resolve().parents[2] / "functions")
 REGION = "us-east-1"
 
 
@@ -81,3 +83,14 @@ def fresh_env(monkeypatch):
     ):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print each outcome ledger's "inputs tried vs outcomes counted" (tests/functions/outcome_ledger.py)."""
+    import outcome_ledger  # noqa: PLC0415 - only when the ledgers ran
+
+    lines = outcome_ledger.summary_lines()
+    if lines:
+        terminalreporter.section("outcome ledgers")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -303,3 +303,31 @@ def test_other_head_errors_still_raise_for_a_retry(env):
     finally:
         boto3.DEFAULT_SESSION = None
     assert keys(env["s3"]) == ["batch/a.csv"]
+
+
+# --- issue 13 -------------------------------------------------------------------------------------
+
+def test_quarantine_key_over_1024_bytes_is_shortened_with_the_original_hash(env, caplog):
+    """S3 keys are at most 1,024 UTF-8 bytes: "quarantine/" + a 1,020-byte key could never be
+    copied, so the event was retried until it expired and the bad file stayed in the raw zone."""
+    import hashlib
+    key = "batch/" + "é" * 505 + ".txt"                  # 1,020 bytes
+    put(env["s3"], key, "x")
+    result = env["mod"].handler(event(key))
+    target = result["quarantineKey"]
+    assert result["action"] == "quarantined" and len(target.encode("utf-8")) <= 1024
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    assert target.startswith(f"quarantine/_long-keys/{digest}/") and target.endswith("éé.txt")
+    assert keys(env["s3"]) == [target]
+    meta = env["s3"].head_object(Bucket=BUCKET, Key=target)["Metadata"]
+    assert meta["original-key-sha256"] == digest and "suffix not allowed" in meta["quarantine-reason"]
+    logged = [json.loads(r.getMessage()) for r in caplog.records if "quarantine_key_shortened" in r.getMessage()]
+    assert logged == [{"event": "quarantine_key_shortened", "key": key, "quarantineKey": target}]
+
+
+@pytest.mark.parametrize("bad_key,reason", [(None, "strings"), ("", "strings"), (7, "strings"),
+                                            ("batch/\ud800.csv", "lone surrogate"),
+                                            ("batch/" + "k" * 1100, "at most 1024")])
+def test_events_no_object_can_match_are_ignored_not_raised(env, bad_key, reason):
+    result = env["mod"].handler(event(bad_key))
+    assert result["action"] == "ignored" and reason in result["reason"]

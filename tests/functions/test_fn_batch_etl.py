@@ -282,3 +282,22 @@ def test_job_writes_only_into_its_run_staging():
     assert ".json(run_staging(args[\"rejected_path\"], run_id))" in main_body
     assert main_body.index("recover(s3, outputs)") < main_body.index("create_dynamic_frame")
     assert "commit_run(s3, job, run_id, outputs)" in main_body
+
+
+# --- issue 13 -------------------------------------------------------------------------------------
+
+def test_a_source_ingest_date_column_is_kept_not_overwritten():
+    clean, _ = tf.transform_record({"OrderId": "o1", "IngestDate": "1999-01-01", "ts": "2024-05-05T00:00:00Z"},
+                                   ["orderId"], "ts", NOW)
+    assert clean["ingest_date"] == "2024-05-05" and clean["ingest_date_2"] == "1999-01-01"
+
+
+def test_a_record_the_job_cannot_encode_is_rejected_not_fatal_for_the_partition():
+    job = load_function("batch_etl", "job")
+    deep = "x"
+    for _ in range(5000):
+        deep = [deep]
+    out = list(job.apply_transform([{"OrderId": "o1", "n": 10 ** 5000}, {"OrderId": "o2", "d": deep},
+                                    {"OrderId": "o3"}], ("order_id",), None, NOW.isoformat()))
+    assert [ok for ok, _ in out] == [False, False, True]
+    assert all(json.loads(line)["reason"].startswith("unexpected error") for _, line in out[:2])

@@ -554,3 +554,78 @@ def test_verifier_accepts_unpadded_parts_and_default_fetcher_url(monkeypatch):
     monkeypatch.setattr(alb_auth.urllib.request, "urlopen", lambda url, timeout: seen.append((url, timeout)) or Response())
     assert alb_auth.fetch_public_key("eu-west-1", KID) == pem(ALB_KEY)
     assert seen == [(f"https://public-keys.auth.elb.eu-west-1.amazonaws.com/{KID}", 3)]
+
+
+# --- issue 13: raw UTF-8 paths, exact numbers on the wire, refusals before the write -------------
+
+def raw_request(port, request: bytes) -> tuple[int, dict]:
+    import socket
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body)
+
+
+def test_http_server_reads_raw_utf8_paths_as_utf8_and_refuses_other_bytes(server, env):
+    """http.server decodes the request line as Latin-1: before, /items/café was stored as 'cafÃ©'."""
+    body = b'{"a": 1}'
+    put = b"PUT /items/caf\xc3\xa9 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 8\r\n" \
+          b"Connection: close\r\n\r\n" + body
+    status, answer = raw_request(server, put)
+    assert status == 200 and answer["item"]["orderId"] == "café"
+    assert request(server, "GET", "/items/caf%C3%A9")[2]["item"]["orderId"] == "café"   # the same item
+    latin1 = put.replace(b"caf\xc3\xa9", b"caf\xe9")
+    status, answer = raw_request(server, latin1)
+    assert status == 400 and "UTF-8" in answer["message"]
+    assert [i["orderId"] for i in table_items()] == ["café"]
+
+
+def test_numbers_are_exact_in_answers_events_and_the_lambda_response(env):
+    app = env["app"]
+    sent = {"amount": "0.1000000000000000000001", "big": "1234567890123456789.0123456789012345678"}
+    body = '{"amount": 0.1000000000000000000001, "big": 1234567890123456789.0123456789012345678}'
+    status, answer = app.handle("PUT", "/items/p1", body, JSON)
+    assert status == 200
+    wire = json.loads(app.dumps(answer), parse_float=str)
+    assert wire["item"]["amount"] == sent["amount"] and wire["item"]["big"] == sent["big"]
+    lam = load_function("ods_api", "lambda_handler")
+    got = json.loads(lam.handler(http_api_event("GET", "/items/p1"), None)["body"], parse_float=str)
+    assert got["item"]["amount"] == sent["amount"] and got["item"]["big"] == sent["big"]
+    # ordinary numbers stay plain floats in handle()'s dict
+    assert app.handle("PUT", "/items/p2", '{"x": 12.5}', JSON)[1]["item"]["x"] == 12.5
+
+
+def test_put_events_entry_carries_the_write_time_and_exact_detail(env, monkeypatch):
+    app = env["app"]
+    entries = []
+    real = app._client
+
+    def recording(service):
+        client = real(service)
+        if service == "events":
+            client.meta.events.register("before-parameter-build.events.PutEvents",
+                                        lambda params, **_: entries.extend(params["Entries"]), unique_id="rec")
+        return client
+
+    monkeypatch.setattr(app, "_client", recording)
+    status, answer = app.handle("PUT", "/items/t1", '{"amount": 0.1000000000000000000001}', JSON)
+    assert status == 200
+    [entry] = entries
+    detail = json.loads(entry["Detail"], parse_float=str)
+    assert detail["item"]["amount"] == "0.1000000000000000000001"
+    assert detail["eventId"] == answer["eventId"]
+    assert entry["Time"].isoformat(timespec="milliseconds").replace("+00:00", "Z") == detail["occurredAt"]
+    assert app.entry_size(entry) == 14 + len(entry["Source"]) + len(entry["DetailType"]) + len(
+        entry["Detail"].encode("utf-8"))
+
+
+def test_eventbridge_event_with_an_unusable_key_is_invalid_not_a_crash(env):
+    lam = load_function("ods_api", "lambda_handler")
+    with pytest.raises(lam.InvalidEvent, match="cannot be applied"):
+        lam.handler(eventbridge_event({"item": {"orderId": "\ud800"}}), None)
+    with pytest.raises(lam.InvalidEvent, match="integer"):
+        lam.handler(eventbridge_event({"item": {"orderId": "o1", "n": 2 ** 64}}), None)
+    assert table_items() == [] and captured(env["queue"]) == []

@@ -211,3 +211,40 @@ def test_composite_key_with_numeric_sort_key(aws, fresh_env):
     assert item["_last_event_id"] == "a"
     [msg] = dlq_messages(dlq)
     assert "'seq'" in msg["reason"]
+
+
+# --- issue 13 -------------------------------------------------------------------------------------
+
+def _no_constants(name):
+    raise ValueError(name)
+
+
+def test_dlq_message_is_strict_json_with_exact_numbers(env):
+    """The runtime reads 1e400 as inf; json.dumps wrote the DLQ copy as "Infinity", which no
+    strict reader (or a redrive through EventBridge) accepts."""
+    env["mod"].handler(ev(order_id="o1", eid="inf", amount=float("inf")))
+    body = boto3.client("sqs").receive_message(QueueUrl=env["dlq"])["Messages"][0]["Body"]
+    message = json.loads(body, parse_constant=_no_constants)
+    assert "NaN or Infinity" in message["reason"] and message["event"]["detail"]["amount"] == float("inf")
+    batch = sqs_batch(['{"id": "x", "detail": {"orderId": "o2", "n": 1.000000000000000000000000000000000000001}}'])
+    assert env["mod"].handler(batch)["dead_lettered"] == 1
+    body = [m for m in dlq_messages(env["dlq"]) if "significant digits" in m["reason"]]
+    assert len(body) == 1
+
+
+def test_sqs_numbers_are_stored_exactly_and_trailing_zeros_do_not_count(env):
+    body = '{"id": "x", "time": "2024-05-01T10:00:00Z", "detail": {"orderId": "o1", ' \
+           '"amount": 0.1000000000000000000001, "big": 1E+40, "padded": 1.50000000000000000000000000000000000000000}}'
+    assert env["mod"].handler(sqs_batch([body]))["written"] == 1
+    item = all_items(env["table"])["o1"]
+    assert item["amount"] == Decimal("0.1000000000000000000001")
+    assert item["big"] == Decimal("1E+40") and item["padded"] == Decimal("1.5")
+
+
+def test_event_times_order_as_instants_for_any_year(env):
+    mod = env["mod"]
+    assert mod._normalise_time("0999-01-01T00:00:00Z") < mod._normalise_time("2024-01-01T00:00:00Z")
+    assert mod._normalise_time("0999-01-01T00:00:00Z") == "0999-01-01T00:00:00.000000Z"
+    assert mod._normalise_time("2024-05-01T12:00:00+02:00") == mod._normalise_time("2024-05-01T10:00:00Z")
+    with pytest.raises(mod.InvalidEvent, match="minutes in the future"):
+        mod._normalise_time("2999-01-01T00:00:00Z")

@@ -166,3 +166,31 @@ def _module():
     if "m" not in _cached:
         _cached["m"] = load_function("record_processor")
     return _cached["m"]
+
+
+# --- issue 13 -------------------------------------------------------------------------------------
+
+def test_output_keeps_numbers_exact_and_escapes_unicode_line_breaks(rp):
+    raw = b'{"orderId": "o1", "amount": 0.1000000000000000000001, "n": 123456789012345678901234567890, ' \
+          b'"note": "a\xe2\x80\xa8b\xc2\x85c"}'
+    [rec] = rp.handler(event_of([b64(raw)]))["records"]
+    assert rec["result"] == "Ok"
+    text = base64.b64decode(rec["data"]).decode("utf-8")
+    assert '"amount":0.1000000000000000000001' in text and '"n":123456789012345678901234567890' in text
+    assert "\\u2028" in text and "\\u0085" in text and len(text.splitlines()) == 1
+    assert json.loads(text)["note"] == "a\u2028b\u0085c"
+
+
+@pytest.mark.parametrize("raw,reason", [
+    (b'{"orderId": "o1", "amount": 1, "n": 1e400}', "outside the range of a double"),
+    (b'{"orderId": "o1", "amount": 1, "t": "\\ud800"}', "lone surrogate"),
+    (b'{"orderId": "o1", "amount": 1, "amount": 2}', "appears twice"),
+    (b'{"orderId": "o1", "amount": 1, "_ingested_at": "x"}', "_ingested_at"),
+    (b'{"orderId": "o1", "amount": 1, "createdAt": "0001-01-01T00:30:00+01:00"}', "years 1..9999"),
+])
+def test_records_that_would_be_corrupted_are_rejected_with_the_reason(rp, raw, reason, caplog):
+    with caplog.at_level(logging.WARNING):
+        [rec] = rp.handler(event_of([b64(raw)]))["records"]
+    assert rec["result"] == "ProcessingFailed" and rec["data"] == b64(raw)
+    assert any(reason in json.loads(r.getMessage())["reason"] for r in caplog.records
+               if "record_rejected" in r.getMessage())
