@@ -42,9 +42,21 @@ __all__ = ["LEVELS", "PACK_VERSION", "PolicyConfigError", "PolicyMeta", "Report"
            "load_resources", "new_servicer", "reconcile_config"]
 
 
+_INFO: dict[tuple[int, ...], pb.AnalyzerInfo] = {}
+
+
+def _pack_info(servicer) -> pb.AnalyzerInfo:
+    """GetAnalyzerInfo, once per process for a given set of policy objects (the answer depends on
+    nothing else: names, levels, schemas and controls are fixed when the pack is built)."""
+    key = tuple(id(p) for p in servicer._PolicyAnalyzerServicer__policies)
+    if key not in _INFO:
+        _INFO[key] = servicer.GetAnalyzerInfo(empty_pb2.Empty(), None)
+    return _INFO[key]
+
+
 def _configure(servicer, config: Optional[Mapping[str, Any]]) -> tuple[pb.ConfigureAnalyzerRequest, dict]:
     """GetAnalyzerInfo then Configure, as the CLI does: (the request sent, {policy: meta})."""
-    info = servicer.GetAnalyzerInfo(empty_pb2.Empty(), None)
+    info = _pack_info(servicer)
     reconciled = reconcile_config(info, config)
     configure = pb.ConfigureAnalyzerRequest()
     for name, (level, props) in reconciled.items():

@@ -3,6 +3,8 @@ validated against each policy's schema (same format as ``--policy-pack-config``)
 from __future__ import annotations
 
 import copy
+import functools
+import json
 from typing import Any, Mapping, Optional
 
 from pulumi.runtime.proto import analyzer_pb2 as pb
@@ -70,10 +72,18 @@ def _validate(schema: dict, props: dict) -> list[str]:
     json_schema = {"type": "object", "properties": schema["properties"]}
     if schema["required"]:
         json_schema["required"] = schema["required"]
+    validator = _validator(json.dumps(json_schema, sort_keys=True))
+    if validator is None:
+        return []
+    return [f"{'.'.join(str(p) for p in e.path) or '(root)'}: {e.message}" for e in validator.iter_errors(props)]
+
+
+
+@functools.lru_cache(maxsize=None)
+def _validator(schema_json: str) -> Any:
+    """A compiled validator per schema (a policy's schema is fixed for the pack's lifetime)."""
     try:
         import jsonschema
     except ImportError:  # the CLI validates with gojsonschema; offline, best effort
-        return []
-    validator = jsonschema.Draft7Validator(json_schema)
-    return [f"{'.'.join(str(p) for p in e.path) or '(root)'}: {e.message}" for e in validator.iter_errors(props)]
-
+        return None
+    return jsonschema.Draft7Validator(json.loads(schema_json))

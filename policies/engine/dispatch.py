@@ -59,6 +59,7 @@ class TypeDispatch:
         check records that without building ~90 "not applicable" messages per resource."""
         if request.type not in self.servicers:
             mine = [p for p in self.policies if _applies(p, request.type)]
+            mine_names = {p.name for p in mine}
             servicer = shared_servicer(mine) if mine else None
             if servicer is not None:
                 sub = pb.ConfigureAnalyzerRequest()
@@ -66,9 +67,9 @@ class TypeDispatch:
                     if p.name in self.configure.policyConfig:
                         sub.policyConfig[p.name].CopyFrom(self.configure.policyConfig[p.name])
                 servicer.Configure(sub, None)
-            others = [p.name for p in self.policies if not _applies(p, request.type)]
+            others = [p.name for p in self.policies if p.name not in mine_names]
             self.servicers[request.type] = (servicer, others)
-            self.covered[request.type] = {p.name for p in mine}
+            self.covered[request.type] = mine_names
         servicer, _ = self.servicers[request.type]
         response = servicer.Analyze(request, None) if servicer is not None else pb.AnalyzeResponse()
         return response, self.covered[request.type]

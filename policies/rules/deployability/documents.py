@@ -46,7 +46,10 @@ def _service_actions(prefix: str) -> frozenset:
     return frozenset()
 
 
+@functools.lru_cache(maxsize=4096)
 def _invalid_action(action: str, prefix: str) -> Optional[str]:
+    """Why AWS would refuse `action` in a `prefix` resource policy, or None. Pure in its arguments,
+    so each distinct action is judged once (a stack names the same few actions many times)."""
     action = action.strip()
     if action == "*":
         return f"'*' (name {prefix} actions)" if prefix == "sns" else None
@@ -54,7 +57,10 @@ def _invalid_action(action: str, prefix: str) -> Optional[str]:
     if service.lower() != prefix:
         return f"'{action}' (not a {prefix} action)"
     known = _service_actions(prefix)
-    matched = {a for a in known if _action_matches(action, a)}
+    if not any(ch in action for ch in "*?["):
+        matched = {action.lower()} & known
+    else:
+        matched = {a for a in known if _action_matches(action, a)}
     if not matched:
         return f"'{action}' (no such {prefix} action)"
     if prefix == "sns" and not matched <= _SNS_TOPIC_POLICY_ACTIONS:
