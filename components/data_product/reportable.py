@@ -23,6 +23,7 @@ from components.data_product.catalog import (ARTIFACTS_PREFIX, Catalog, catalog_
 from components.data_product.datasets import ruleset_name
 from components.data_product.ingestion.prefixes import (CURATED_BATCH_PREFIX, DATASET_METRICS_NAMESPACE,
                                                         GLUE_FAILURE_STATES, REPORTABLE_QUARANTINE_PREFIX)
+from components.data_product.ingestion.batch import glue_job
 from components.data_product.lake_formation import table_writer_grants
 from components.data_product.monitoring import notify_rule
 from components.data_product.scope import FUNCTIONS_DIR, ProductScope, alarm
@@ -82,24 +83,11 @@ def reportable(scope: ProductScope, zones: Mapping[str, ZoneBucket], catalog: Ca
         lf_deps)
     job_name = scope.physical("glue", "reportable")
     source = dataset_event_source(scope)
-    job = aws.glue.Job(
-        f"{scope.name}-reportable",
-        name=job_name,
-        description=f"{scope.product_name}: curated -> reportable datasets (Iceberg)",
-        role_arn=role.arn,
-        glue_version=batch.glue_version,
-        command=aws.glue.JobCommandArgs(name="glueetl", python_version="3",
-                                        script_location=_script_url(curated, "job.py")),
-        default_arguments=_arguments(scope, curated, reportable_zone, catalog, bus, source),
-        worker_type=batch.worker_type,
-        number_of_workers=batch.workers,
-        timeout=batch.timeout_minutes,
-        security_configuration=security.name,
-        execution_property=aws.glue.JobExecutionPropertyArgs(max_concurrent_runs=1),
-        job_run_queuing_enabled=True,
-        tags=scope.tags,
-        opts=scope.after(role.policy, *scripts, *grants),
-    )
+    job = glue_job(scope, "reportable", batch, name=job_name,
+                   description=f"{scope.product_name}: curated -> reportable datasets (Iceberg)", role=role,
+                   script_location=_script_url(curated, "job.py"),
+                   arguments=_arguments(scope, curated, reportable_zone, catalog, bus, source), security=security,
+                   deps=[*scripts, *grants])
     trigger = aws.glue.Trigger(
         f"{scope.name}-reportable-after-etl",
         name=scope.physical("glue", "reportable-after-etl"),

@@ -108,17 +108,24 @@ def _etl_arguments(settings: BatchSpec, raw: ZoneBucket, curated: ZoneBucket) ->
 def _etl_job(scope: ProductScope, settings: BatchSpec, *, job_name: str, raw: ZoneBucket, curated: ZoneBucket,
              role: ServiceRole, security: aws.glue.SecurityConfiguration,
              scripts: Mapping[str, aws.s3.BucketObjectv2]) -> aws.glue.Job:
+    return glue_job(scope, "etl", settings, name=job_name, description=f"{scope.product_name}: raw -> curated (Parquet)",
+                    role=role, script_location=pulumi.Output.concat(_artifacts_url(curated), "job.py"),
+                    arguments=_etl_arguments(settings, raw, curated), security=security, deps=list(scripts.values()))
+
+
+def glue_job(scope: ProductScope, part: str, settings: BatchSpec, *, name: str, description: str, role: ServiceRole,
+             script_location: pulumi.Input[str], arguments: Mapping[str, pulumi.Input[str]],
+             security: aws.glue.SecurityConfiguration, deps: list[pulumi.Resource]) -> aws.glue.Job:
+    """A product's Glue Spark job (the ETL and the reportable stage alike): the batch settings'
+    version, workers and timeout, the product's security configuration, one run at a time."""
     return aws.glue.Job(
-        f"{scope.name}-etl",
-        name=job_name,
-        description=f"{scope.product_name}: raw -> curated (Parquet)",
+        f"{scope.name}-{part}",
+        name=name,
+        description=description,
         role_arn=role.arn,
         glue_version=settings.glue_version,
-        command=aws.glue.JobCommandArgs(
-            name="glueetl", python_version="3",
-            script_location=pulumi.Output.concat(_artifacts_url(curated), "job.py"),
-        ),
-        default_arguments=_etl_arguments(settings, raw, curated),
+        command=aws.glue.JobCommandArgs(name="glueetl", python_version="3", script_location=script_location),
+        default_arguments=dict(arguments),
         worker_type=settings.worker_type,
         number_of_workers=settings.workers,
         timeout=settings.timeout_minutes,
@@ -127,7 +134,7 @@ def _etl_job(scope: ProductScope, settings: BatchSpec, *, job_name: str, raw: Zo
         execution_property=aws.glue.JobExecutionPropertyArgs(max_concurrent_runs=1),
         job_run_queuing_enabled=True,
         tags=scope.tags,
-        opts=scope.after(role.policy, *scripts.values()),
+        opts=scope.after(role.policy, *deps),
     )
 
 
