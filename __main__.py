@@ -8,10 +8,12 @@ A dr stack reads its primary's contract and builds the pilot light in the DR reg
 catalog + Lake Formation over the replicas, event buses, and the services scaled to zero.
 """
 
+from typing import Optional
+
 import pulumi
 
 from components.data_product import DataProduct, DataProductArgs
-from components.data_product.lake_formation import lake_formation_settings, lake_formation_tags
+from components.data_product.lake_formation import LfTags, lake_formation_settings, lake_formation_tags
 from components.dr.failover_dns import FailoverEndpoint, FailoverEndpointArgs
 from components.dr.pilot_light import PilotLightProduct, PilotLightProductArgs
 from components.dr.replication import DrReplication, DrReplicationArgs, ecr_replication
@@ -38,7 +40,7 @@ upstream = read_upstream(settings, source=stack_file)
 dr_services = service_specs_in_dr(settings, upstream, source=stack_file)
 # Consumer grants past their expiry are not declared; a breaking dataset change without a new
 # major version stops here.
-specs = {p.name: args.data_product_spec(p, today=args.today()) for p in settings.data_products}
+specs = {p.name: args.data_product_spec(p, today=args.current_date()) for p in settings.data_products}
 check_dataset_versions(specs, read_published_datasets(specs), source=stack_file)
 budget_limit_usd = (budget_limit(settings, pulumi.get_stack(), source=stack_file)
                     if settings.budget.enabled and settings.alarms else None)
@@ -74,7 +76,7 @@ def budget(topic_arn: pulumi.Input[str]) -> None:
                        "region-role": settings.region_role}), scope)
 
 
-def tags_for(specs) -> object:
+def tags_for(specs) -> Optional[LfTags]:
     """The stack's LF-tags over these products' datasets (none without datasets)."""
     specs = list(specs)
     return lake_formation_tags(f"{settings.prefix}-lf-tag", stack, specs, lake_formation, scope) \

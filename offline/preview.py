@@ -121,7 +121,7 @@ def stack_policy_config(run: StackRun) -> dict[str, Any]:
     """The pack config a stack is checked with: the consumer accounts its products declare (for a
     dr stack: those of the primary's contract), its regions, and its data-destroy switch."""
     from stackconfig import parse_settings
-    from stackconfig.args import today
+    from stackconfig.args import current_date
 
     settings = parse_settings(run.config, source=f"Pulumi.{run.stack}.yaml")
     consumers = {grant.account for product in settings.data_products for grant in product.consumers}
@@ -134,7 +134,7 @@ def stack_policy_config(run: StackRun) -> dict[str, Any]:
         "aws-provider-region-allowed": {"allowedRegions": regions},
         "stateful-resources-protected": {"allowDataDestroy": settings.allow_data_destroy},
         # The same day the program let grants expire against (DDP_TODAY or today, UTC).
-        "lakeformation-grant-not-expired": {"today": today().isoformat()},
+        "lakeformation-grant-not-expired": {"today": current_date().isoformat()},
     }
 
 

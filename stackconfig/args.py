@@ -56,8 +56,8 @@ def network_args(settings: StackSettings) -> NetworkArgs:
 def data_product_spec(product: DataProductSettings, *, today: Optional[datetime.date] = None) -> DataProductSpec:
     """The settings of one data product as the DataProduct component takes them. Consumer grants
     past their expiry (the last valid day is before `today`) are left out, and the preview says so;
-    the others are spelled out in full (clearance, datasets). `today` defaults to `today()`."""
-    today = today or globals()["today"]()
+    the others are spelled out in full (clearance, datasets). `today` defaults to `current_date()`."""
+    today = today or current_date()
     plain = product.model_dump(mode="python", exclude={"consumers"})
     grants = []
     for i, grant in enumerate(product.consumers):
@@ -74,7 +74,7 @@ def data_product_spec(product: DataProductSettings, *, today: Optional[datetime.
     return DataProductSpec.from_dict({**plain, "grants": grants, "consumers": [g["account"] for g in grants]})
 
 
-def today() -> datetime.date:
+def current_date() -> datetime.date:
     """The date grants expire against: `DDP_TODAY` (YYYY-MM-DD; `python -m offline.preview --today`
     sets it) or the current UTC date."""
     override = os.environ.get(TODAY_ENV)

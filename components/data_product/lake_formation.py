@@ -201,16 +201,12 @@ def consumer_grants(scope: ProductScope, assigned: Sequence[pulumi.Resource], re
     after = scope.after(registered, *assigned, *deps)
     grants = []
     for grant in product.grants:
-        def policy(resource_type: str, *expressions: tuple[str, Sequence[str]]) -> aws.lakeformation.PermissionsLfTagPolicyArgs:
-            return aws.lakeformation.PermissionsLfTagPolicyArgs(resource_type=resource_type, expressions=[
-                aws.lakeformation.PermissionsLfTagPolicyExpressionArgs(key=k, values=list(v)) for k, v in expressions])
-
         grants.append(aws.lakeformation.Permissions(
             f"{scope.name}-consumer-{grant.account}-db",
             principal=grant.account,
             permissions=list(CONSUMER_DATABASE_PERMISSIONS),
             permissions_with_grant_options=list(CONSUMER_DATABASE_PERMISSIONS),
-            lf_tag_policy=policy("DATABASE", (TAG_PRODUCT, [product.name])),
+            lf_tag_policy=_tag_policy("DATABASE", (TAG_PRODUCT, [product.name])),
             opts=after,
         ))
         grants.append(aws.lakeformation.Permissions(
@@ -218,13 +214,18 @@ def consumer_grants(scope: ProductScope, assigned: Sequence[pulumi.Resource], re
             principal=grant.account,
             permissions=list(CONSUMER_TABLE_PERMISSIONS),
             permissions_with_grant_options=list(CONSUMER_TABLE_PERMISSIONS),
-            lf_tag_policy=policy("TABLE", (TAG_PRODUCT, [product.name]), (TAG_DATASET, grant.datasets),
+            lf_tag_policy=_tag_policy("TABLE", (TAG_PRODUCT, [product.name]), (TAG_DATASET, grant.datasets),
                                  (TAG_CLASSIFICATION, levels_up_to(grant.clearance))),
             opts=after,
         ))
         if grant.expires:
             grant_register(scope, grant.account, grant.expires, grant.datasets, grant.clearance)
     return grants
+
+
+def _tag_policy(resource_type: str, *expressions: tuple[str, Sequence[str]]) -> aws.lakeformation.PermissionsLfTagPolicyArgs:
+    return aws.lakeformation.PermissionsLfTagPolicyArgs(resource_type=resource_type, expressions=[
+        aws.lakeformation.PermissionsLfTagPolicyExpressionArgs(key=k, values=list(v)) for k, v in expressions])
 
 
 def grant_register(scope: ProductScope, account: str, expires: str, datasets: Sequence[str],

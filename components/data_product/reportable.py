@@ -50,11 +50,6 @@ class Reportable:
     event_source: str
 
 
-def dataset_event_source(scope: ProductScope) -> str:
-    """The source of "Dataset Published" events: the product's own, never an ingestion source."""
-    return naming.dataset_event_source(scope.stack.business_unit, scope.product_name)
-
-
 def job_datasets(scope: ProductScope) -> str:
     """The `--datasets` argument: what functions/reportable/transform.py parses."""
     return json.dumps([{
@@ -82,7 +77,7 @@ def reportable(scope: ProductScope, zones: Mapping[str, ZoneBucket], catalog: Ca
         (ZoneRef("reportable", reportable_zone.bucket.bucket, reportable_zone.bucket.arn), catalog.registered["reportable"]),
         lf_deps)
     job_name = scope.physical("glue", "reportable")
-    source = dataset_event_source(scope)
+    source = naming.dataset_event_source(scope.stack.business_unit, scope.product_name)
     job = glue_job(scope, "reportable", batch, name=job_name,
                    description=f"{scope.product_name}: curated -> reportable datasets (Iceberg)", role=role,
                    script_location=_script_url(curated, "job.py"),
@@ -151,7 +146,7 @@ def _role(scope: ProductScope, curated: ZoneBucket, reportable_zone: ZoneBucket,
         catalog_statement(stack, glue_database_names(scope)[0], TABLE_ACTIONS),
         *([iam.statement(["glue:GetDataQualityRuleset"], rulesets, sid="Rulesets")] if rulesets else []),
         iam.statement(["events:PutEvents"], [bus.arn], sid="Publish",
-                      condition={"StringEquals": {"events:source": dataset_event_source(scope)}}),
+                      condition={"StringEquals": {"events:source": naming.dataset_event_source(scope.stack.business_unit, scope.product_name)}}),
         scope.key_use(),
         glue_logs_statement(stack, "jobs"),
         iam.statement(["cloudwatch:PutMetricData"], ["*"], sid="Metrics",

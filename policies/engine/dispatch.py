@@ -35,24 +35,16 @@ class TypeDispatch:
     pulumi-policy's servicer converts a request's properties and provider anew for every policy
     it holds (~90 here), which dominates evaluation time. A policy of another type would only
     answer "not applicable", so the outcome is the same when each type's requests go to a
-    servicer with just its policies and the rest are recorded as not applicable here. The
+    servicer with just its policies; `analyze_covered` returns which policies it covered and the
+offline collector counts the rest as not applicable. The
     engine's own run (`pulumi preview --policy-pack`) uses the stock servicer:
     `policies.offline.analyze(..., dispatch=False)` reproduces it exactly, and a test holds the two equal."""
 
     def __init__(self, configure: pb.ConfigureAnalyzerRequest, resource_policies: Sequence[Any]):
         self.configure = configure
         self.policies = resource_policies
-        self.servicers: dict[str, tuple[Optional[_PolicyAnalyzerServicer], list[str]]] = {}
+        self.servicers: dict[str, Optional[_PolicyAnalyzerServicer]] = {}
         self.covered: dict[str, set[str]] = {}
-
-    def analyze(self, request: pb.AnalyzeRequest) -> pb.AnalyzeResponse:
-        """The stock answer: this type's policies' diagnostics, and every other policy reported
-        not applicable (as `pulumi-policy` would)."""
-        response, _ = self.analyze_covered(request)
-        servicer, others = self.servicers[request.type]
-        for name in others:
-            response.not_applicable.append(pb.PolicyNotApplicable(policy_name=name, reason="other resource type"))
-        return response
 
     def analyze_covered(self, request: pb.AnalyzeRequest) -> tuple[pb.AnalyzeResponse, set[str]]:
         """This type's policies' answer and their names: the others do not apply, and the offline
@@ -67,9 +59,8 @@ class TypeDispatch:
                     if p.name in self.configure.policyConfig:
                         sub.policyConfig[p.name].CopyFrom(self.configure.policyConfig[p.name])
                 servicer.Configure(sub, None)
-            others = [p.name for p in self.policies if p.name not in mine_names]
-            self.servicers[request.type] = (servicer, others)
+            self.servicers[request.type] = servicer
             self.covered[request.type] = mine_names
-        servicer, _ = self.servicers[request.type]
+        servicer = self.servicers[request.type]
         response = servicer.Analyze(request, None) if servicer is not None else pb.AnalyzeResponse()
         return response, self.covered[request.type]

@@ -12,10 +12,9 @@ import pytest
 
 from components.data_product.datasets import ICEBERG_OWNED_PROPERTIES, iceberg_type
 from components.data_product.spec import levels_up_to
-import importlib.util
-import sys
 from pathlib import Path
 from offline.lf_access import visible_columns
+from smoke.functions import load_module
 from offline.runner import PROJECT, fully_qualified, load_stack_config, run_stack, shipped_run
 from stackconfig import SettingsError, parse_settings
 from stackconfig.args import data_product_spec
@@ -30,17 +29,8 @@ T_DQ = "aws:glue/dataQualityRuleset:DataQualityRuleset"
 T_JOB = "aws:glue/job:Job"
 T_SSM = "aws:ssm/parameter:Parameter"
 
-def _transform():
-    """functions/reportable/transform.py, the module the Glue job ships (standard library only)."""
-    path = Path(__file__).resolve().parents[2] / "functions" / "reportable" / "transform.py"
-    spec = importlib.util.spec_from_file_location("ddp_reportable_transform_for_graph_tests", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-reportable_transform = _transform()
+# functions/reportable/transform.py, the module the Glue job ships (standard library only).
+reportable_transform = load_module(Path(__file__).resolve().parents[2] / "functions" / "reportable", "transform")
 
 
 @pytest.fixture(scope="module")

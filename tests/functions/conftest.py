@@ -8,15 +8,14 @@ and its sibling modules from ``sys.path``/``sys.modules`` again.
 """
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
-import uuid
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 from moto import mock_aws
+
+from smoke.functions import load_module
 
 # DDP_FUNCTIONS_DIR points the loader at another copy of functions/ (e.g. `git archive HEAD
 # functions`), to replay the outcome ledgers against older code and see what they catch.
@@ -25,28 +24,9 @@ REGION = "us-east-1"
 
 
 def load_function(folder: str, module: str = "handler") -> ModuleType:
-    """Load ``functions/<folder>/<module>.py`` as a fresh, uniquely named module."""
-    directory = FUNCTIONS_DIR / folder
-    path = directory / f"{module}.py"
-    if not path.is_file():
-        raise FileNotFoundError(path)
-    siblings = {p.stem for p in directory.glob("*.py")}
-    stashed = {name: sys.modules.pop(name) for name in siblings if name in sys.modules}
-    unique = f"ddp_fn_{folder}_{module}_{uuid.uuid4().hex[:8]}"
-    sys.path.insert(0, str(directory))
-    try:
-        spec = importlib.util.spec_from_file_location(unique, path)
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[unique] = mod
-        spec.loader.exec_module(mod)
-    finally:
-        sys.path.remove(str(directory))
-        for name in siblings:
-            loaded = sys.modules.get(name)
-            if loaded is not None and Path(getattr(loaded, "__file__", "") or "").parent == directory:
-                del sys.modules[name]
-        sys.modules.update(stashed)
-    return mod
+    """Load ``functions/<folder>/<module>.py`` as a fresh, uniquely named module (the loader the
+    smoke flows use too: ``smoke.functions.load_module``)."""
+    return load_module(FUNCTIONS_DIR / folder, module)
 
 
 @pytest.fixture
