@@ -20,6 +20,11 @@ Input: one plain dict per resource, as the project's recording mocks produce::
      "property_dependencies": {prop: [urn, ...]}   # optional}
 
 ``outputs`` defaults to ``inputs`` when absent; providers' outputs are their inputs (as in engine state).
+
+Three ways to drive it, same report: ``dispatch=False`` - pulumi-policy's stock servicer, as
+``PolicyPack`` would serve it; ``served=True`` - the servicer ``policies/__main__.py`` serves to the
+CLI (``engine.served``, same responses as stock); default - routed: each resource only to its
+type's policies and one Configure shared by all servicers (``engine.dispatch``), the fastest.
 """
 from __future__ import annotations
 
@@ -32,14 +37,13 @@ from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2 as pb
 
 from .engine.config import PolicyConfigError, reconcile_config
-from .engine.dispatch import PACK_VERSION, TypeDispatch, new_servicer
+from .engine.dispatch import PACK_VERSION, TypeDispatch, new_servicer, pack_servicer, shared_servicer
 from .engine.report import LEVEL_CODES, LEVELS, PolicyMeta, Report, Violation, policy_metas
 from .engine.requests import Stack, struct, urn_name, urn_type
-from .engine.shared_stack import SharedStackServicer
-from .pack import ALL_POLICIES, DEFAULT_ENFORCEMENT_LEVEL, PACK_DESCRIPTION, PACK_NAME
+from .pack import ALL_POLICIES
 
 __all__ = ["LEVELS", "PACK_VERSION", "PolicyConfigError", "PolicyMeta", "Report", "Violation", "analyze",
-           "load_resources", "new_servicer", "reconcile_config"]
+           "configure_request", "load_resources", "new_servicer", "pack_servicer", "reconcile_config"]
 
 
 _INFO: dict[tuple[int, ...], pb.AnalyzerInfo] = {}
@@ -54,16 +58,24 @@ def _pack_info(servicer) -> pb.AnalyzerInfo:
     return _INFO[key]
 
 
-def _configure(servicer, config: Optional[Mapping[str, Any]]) -> tuple[pb.ConfigureAnalyzerRequest, dict]:
-    """GetAnalyzerInfo then Configure, as the CLI does: (the request sent, {policy: meta})."""
-    info = _pack_info(servicer)
+def configure_request(info: pb.AnalyzerInfo, config: Optional[Mapping[str, Any]]
+                      ) -> tuple[pb.ConfigureAnalyzerRequest, dict[str, str]]:
+    """The Configure request the CLI would send for `config` (reconciled with the pack's defaults and
+    validated), and each policy's effective level."""
     reconciled = reconcile_config(info, config)
     configure = pb.ConfigureAnalyzerRequest()
     for name, (level, props) in reconciled.items():
         configure.policyConfig[name].CopyFrom(pb.PolicyConfig(enforcementLevel=LEVEL_CODES[level],
                                                               properties=struct(props)))
+    return configure, {k: level for k, (level, _) in reconciled.items()}
+
+
+def _configure(servicer, config: Optional[Mapping[str, Any]]) -> tuple[pb.ConfigureAnalyzerRequest, dict]:
+    """GetAnalyzerInfo then Configure, as the CLI does: (the request sent, {policy: meta})."""
+    info = _pack_info(servicer)
+    configure, levels = configure_request(info, config)
     servicer.Configure(configure, None)
-    return configure, policy_metas(info, {k: level for k, (level, _) in reconciled.items()})
+    return configure, policy_metas(info, levels)
 
 
 class _Collector:
@@ -95,35 +107,34 @@ class _Collector:
                 message=message, control=meta.control if meta else "", severity=meta.severity if meta else ""))
 
 
-def _routed_stack_policies(stack: Stack, configure: pb.ConfigureAnalyzerRequest, out: _Collector) -> None:
-    """Every enabled stack policy over one conversion of the stack (see engine.shared_stack): the
-    stock servicer would convert every resource once per stack policy."""
+def _routed_stack_policies(stack: Stack, configured, out: _Collector) -> None:
+    """Every enabled stack policy over one conversion of the stack (see engine.shared_stack), with
+    the configuration `configured` received: the stock servicer would convert every resource once
+    per stack policy."""
     policies = [p for p in ALL_POLICIES if p.name in out.enabled["stack"]]
-    shared = SharedStackServicer(PACK_NAME, PACK_VERSION, policies, DEFAULT_ENFORCEMENT_LEVEL, None,
-                                 PACK_DESCRIPTION, None, None, "aws", None, None)
-    sub = pb.ConfigureAnalyzerRequest()
-    for policy in policies:
-        sub.policyConfig[policy.name].CopyFrom(configure.policyConfig[policy.name])
-    shared.Configure(sub, None)
+    shared = shared_servicer(policies, configured)
     out.collect(shared.AnalyzeStack(stack.stack_request(), None), None, "stack", {p.name for p in policies})
 
 
 def analyze(resources: Iterable[Mapping[str, Any]], *, config: Optional[Mapping[str, Any]] = None,
-            stack_tags: Optional[Mapping[str, str]] = None, dispatch: bool = True,
+            stack_tags: Optional[Mapping[str, str]] = None, dispatch: bool = True, served: bool = False,
             timings: Optional[dict[str, float]] = None) -> Report:
     """Drive the pack over a recorded stack; see the module docstring for the input format.
     dispatch: route each resource to the policies of its type (same results, faster; see
-    `engine.dispatch.TypeDispatch`); False drives the single stock servicer exactly as the engine does."""
+    `engine.dispatch.TypeDispatch`); False drives the single stock servicer exactly as the engine does.
+    served: drive the servicer policies/__main__.py serves to the CLI (engine.served), exactly as the
+    engine does (implies no offline routing)."""
     stack = Stack(list(resources))
-    servicer = new_servicer()
-    configure, metas = _configure(servicer, config)
+    servicer = pack_servicer() if served else new_servicer()
+    _, metas = _configure(servicer, config)
     if stack_tags:
         servicer.ConfigureStack(pb.AnalyzerStackConfigureRequest(tags=dict(stack_tags)), None)
     out = _Collector(stack, metas)
-    routed = dispatch and not stack_tags
+    routed = dispatch and not served and not stack_tags
     analyze_one: Callable[[pb.AnalyzeRequest], tuple[pb.AnalyzeResponse, Optional[set[str]]]]
     if routed:
-        analyze_one = TypeDispatch(configure, [p for p in ALL_POLICIES if p.name in out.enabled["resource"]]).analyze_covered
+        resource_policies = [p for p in ALL_POLICIES if p.name in out.enabled["resource"]]
+        analyze_one = TypeDispatch(servicer, resource_policies).analyze_covered
     else:
         analyze_one = lambda request: (servicer.Analyze(request, None), None)  # noqa: E731
     started = time.perf_counter()
@@ -133,7 +144,7 @@ def analyze(resources: Iterable[Mapping[str, Any]], *, config: Optional[Mapping[
         out.collect(response, r["urn"], "resource", covered)
     middle = time.perf_counter()
     if routed:
-        _routed_stack_policies(stack, configure, out)
+        _routed_stack_policies(stack, servicer, out)
     else:
         out.collect(servicer.AnalyzeStack(stack.stack_request(), None), None, "stack")
     if timings is not None:

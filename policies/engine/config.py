@@ -33,34 +33,57 @@ def _parse_config(config: Optional[Mapping[str, Any]]) -> dict[str, tuple[Option
     return parsed
 
 
+class _PackSchemas:
+    """What reconciliation needs from GetAnalyzerInfo, derived once per info message (a pack's
+    policies, default levels and schemas are fixed for its lifetime): per policy its default
+    level, schema, schema defaults and the validation errors of those defaults."""
+
+    def __init__(self, info: pb.AnalyzerInfo):
+        from google.protobuf import json_format
+
+        self.info = info
+        self.levels: dict[str, str] = {}
+        self.schemas: dict[str, dict] = {}
+        self.defaults: dict[str, dict] = {}
+        self.default_errors: dict[str, list[str]] = {}
+        for p in info.policies:
+            schema = json_format.MessageToDict(p.configSchema.properties) if p.HasField("configSchema") else {}
+            self.levels[p.name] = LEVELS[p.enforcementLevel]
+            self.schemas[p.name] = {"properties": schema, "required": list(p.configSchema.required)}
+            self.defaults[p.name] = {k: v["default"] for k, v in schema.items() if "default" in v}
+            self.default_errors[p.name] = _validate(self.schemas[p.name], self.defaults[p.name])
+
+
+_SCHEMAS: dict[int, _PackSchemas] = {}
+
+
+def _pack_schemas(info: pb.AnalyzerInfo) -> _PackSchemas:
+    cached = _SCHEMAS.get(id(info))
+    if cached is None or cached.info is not info:  # the entry keeps its info alive: ids stay unique
+        if len(_SCHEMAS) > 16:
+            _SCHEMAS.clear()
+        cached = _SCHEMAS[id(info)] = _PackSchemas(info)
+    return cached
+
+
 def reconcile_config(info: pb.AnalyzerInfo, config: Optional[Mapping[str, Any]]) -> dict[str, tuple[str, dict]]:
-    """Defaults from each policy's level and schema, then "all", then per-policy values; validated."""
-    from google.protobuf import json_format
-
-    result: dict[str, tuple[str, dict]] = {}
-    schemas: dict[str, dict] = {}
-    for p in info.policies:
-        schema = json_format.MessageToDict(p.configSchema.properties) if p.HasField("configSchema") else {}
-        schemas[p.name] = {"properties": schema, "required": list(p.configSchema.required)}
-        defaults = {k: copy.deepcopy(v["default"]) for k, v in schema.items() if "default" in v}
-        result[p.name] = (LEVELS[p.enforcementLevel], defaults)
-
+    """Defaults from each policy's level and schema, then "all", then per-policy values; validated.
+    Validation is a function of schema and values alone: a policy the config gives no values for
+    keeps its defaults, whose errors were found once per pack (`_PackSchemas`)."""
+    pack = _pack_schemas(info)
     given = _parse_config(config)
-    unknown = sorted(set(given) - set(result) - {"all"})
+    unknown = sorted(set(given) - set(pack.levels) - {"all"})
     if unknown:
         raise PolicyConfigError(f"unknown policies in config: {', '.join(unknown)}")
     all_level = given.get("all", (None, {}))[0]
-    if all_level:
-        result = {k: (all_level, v) for k, (_, v) in result.items()}
-    for name, (level, props) in given.items():
-        if name == "all":
-            continue
-        old_level, old_props = result[name]
-        result[name] = (level or old_level, {**old_props, **props})
-
+    result: dict[str, tuple[str, dict]] = {}
     errors = []
-    for name, (_, props) in result.items():
-        errors += [f"{name}: {e}" for e in _validate(schemas[name], props)]
+    for name, default_level in pack.levels.items():
+        level, props = given.get(name, (None, {}))
+        merged = copy.deepcopy({**pack.defaults[name], **props}) if props or pack.defaults[name] else {}
+        result[name] = (level or all_level or default_level, merged)
+        errors += [f"{name}: {e}" for e in (_validate(pack.schemas[name], merged) if props
+                                            else pack.default_errors[name])]
     if errors:
         raise PolicyConfigError("; ".join(errors))
     return result
@@ -76,7 +99,6 @@ def _validate(schema: dict, props: dict) -> list[str]:
     if validator is None:
         return []
     return [f"{'.'.join(str(p) for p in e.path) or '(root)'}: {e.message}" for e in validator.iter_errors(props)]
-
 
 
 @functools.lru_cache(maxsize=None)

@@ -1,7 +1,7 @@
 """What a check found: violations by policy and level, and a per-policy compliance summary."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 from pulumi.runtime.proto import analyzer_pb2 as pb
@@ -105,13 +105,27 @@ class Report:
 
 
 
-def policy_metas(info: pb.AnalyzerInfo, levels: Mapping[str, str]) -> dict[str, PolicyMeta]:
-    severities = {pb.POLICY_SEVERITY_LOW: "low", pb.POLICY_SEVERITY_MEDIUM: "medium",
-                  pb.POLICY_SEVERITY_HIGH: "high", pb.POLICY_SEVERITY_CRITICAL: "critical"}
-    return {p.name: PolicyMeta(
-        name=p.name, description=p.description, level=levels[p.name],
-        default_level=LEVELS[p.enforcementLevel],
-        kind="stack" if p.policy_type == pb.POLICY_TYPE_STACK else "resource",
-        control=p.framework.reference, severity=severities.get(p.severity, ""),
-        remediation=p.remediation_steps, service=p.tags[0] if p.tags else "") for p in info.policies}
+_METAS: dict[int, tuple[pb.AnalyzerInfo, dict[str, PolicyMeta]]] = {}
 
+
+def _default_metas(info: pb.AnalyzerInfo) -> dict[str, PolicyMeta]:
+    """Every policy's meta at its default level, once per info message (metas are immutable)."""
+    cached = _METAS.get(id(info))
+    if cached is None or cached[0] is not info:  # the entry keeps its info alive: ids stay unique
+        if len(_METAS) > 16:
+            _METAS.clear()
+        severities = {pb.POLICY_SEVERITY_LOW: "low", pb.POLICY_SEVERITY_MEDIUM: "medium",
+                      pb.POLICY_SEVERITY_HIGH: "high", pb.POLICY_SEVERITY_CRITICAL: "critical"}
+        cached = _METAS[id(info)] = (info, {p.name: PolicyMeta(
+            name=p.name, description=p.description, level=LEVELS[p.enforcementLevel],
+            default_level=LEVELS[p.enforcementLevel],
+            kind="stack" if p.policy_type == pb.POLICY_TYPE_STACK else "resource",
+            control=p.framework.reference, severity=severities.get(p.severity, ""),
+            remediation=p.remediation_steps, service=p.tags[0] if p.tags else "") for p in info.policies})
+    return cached[1]
+
+
+def policy_metas(info: pb.AnalyzerInfo, levels: Mapping[str, str]) -> dict[str, PolicyMeta]:
+    """Each policy's meta at its effective level."""
+    return {name: meta if meta.level == levels[name] else replace(meta, level=levels[name])
+            for name, meta in _default_metas(info).items()}

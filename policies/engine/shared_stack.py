@@ -1,21 +1,22 @@
-"""Policies over one conversion of their input, for the offline check only.
+"""Policies over one conversion of their input: the base of the servicer the CLI runs
+(``engine.served``) and of the offline check's per-type servicers (``engine.dispatch``).
 
 pulumi-policy's servicer rebuilds every resource of an AnalyzeStack request (properties, options,
 provider, parent and dependency links) once per stack policy it holds, and an Analyze request's
-properties, options and provider once per resource policy; that conversion dominated the offline
-check. These servicers convert once per request (and each provider once per servicer) and hand
-the same values to every policy; everything else (levels, config, violations, unknown values,
-not-applicable) is the stock servicer's own code path. `policies.offline.analyze(..., dispatch=False)` still drives the
-stock servicer exactly as `pulumi preview --policy-pack` does, and
-tests/policies/test_policy_pack.py holds the two equal on every shipped stack.
+properties, options and provider once per resource policy; that conversion dominated the check.
+These servicers convert once per request (and each provider once per servicer) and hand the same
+values to every policy; everything else (levels, config, violations, unknown values,
+not-applicable) follows the stock servicer's code step by step. Tests hold the responses equal to
+the stock servicer's, message for message, on every shipped stack and every policy fixture
+(tests/policies/test_served.py) and the offline reports equal (tests/policies/test_policy_pack.py).
+Imported by the CLI's ``__main__`` as top-level ``engine``: relative imports within engine only.
 """
 from __future__ import annotations
 
 import asyncio
 from inspect import isawaitable
-from typing import Any
+from typing import Any, Optional
 
-from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2 as pb
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.policy import (EnforcementLevel, PolicyResource, ResourceValidationArgs, ResourceValidationPolicy,
@@ -23,34 +24,62 @@ from pulumi_policy.policy import (EnforcementLevel, PolicyResource, ResourceVali
                                   _PolicyAnalyzerServicer)
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
+from .convert import struct_to_dict
+
+
+NO_VALIDATE = "Policy does not implement validate"  # pulumi_policy/policy.py _PolicyAnalyzerServicer.Analyze
+
+
+def adopt_configuration(target: _PolicyAnalyzerServicer, source: _PolicyAnalyzerServicer) -> None:
+    """Give `target` the configuration `source` got from Configure, without converting it again.
+
+    pulumi_policy/policy.py ``_PolicyAnalyzerServicer.Configure`` stores exactly two dicts keyed by
+    policy name (properties and enforcement levels); every reader (``_get_enforcement_level``,
+    ``_get_policy_config``) looks a policy up by its name, so a servicer holding a subset of the
+    policies behaves as if configured with its subset. The dicts are only ever replaced, never
+    mutated, so sharing them is safe."""
+    target._PolicyAnalyzerServicer__policy_pack_config = source._PolicyAnalyzerServicer__policy_pack_config
+    target._PolicyAnalyzerServicer__policy_pack_config_enforcement_level = (
+        source._PolicyAnalyzerServicer__policy_pack_config_enforcement_level)
+
 
 class SharedStackServicer(_PolicyAnalyzerServicer):
     """The stock servicer, but AnalyzeStack converts the request's resources once and Analyze a
     request's properties once; providers are converted once per servicer (by URN and content)."""
 
     def Analyze(self, request, _context):  # noqa: N802 (the gRPC method name)
+        """pulumi_policy/policy.py ``_PolicyAnalyzerServicer.Analyze``, converting once."""
         self._configure_runtime_settings()
         response = pb.AnalyzeResponse()
-        shared = None
+        converted: list = []
         for policy in self._PolicyAnalyzerServicer__policies:
-            level = self._get_enforcement_level(policy)
-            if level == EnforcementLevel.DISABLED or not isinstance(policy, ResourceValidationPolicy):
-                continue
-            if not policy.has_validation():
-                response.not_applicable.append(pb.PolicyNotApplicable(
-                    policy_name=policy.name, reason="Policy does not implement validate"))
-                continue
-            if level == EnforcementLevel.REMEDIATE:
-                level = EnforcementLevel.MANDATORY
-            report = self._create_report_violation(response, policy.name, policy.description, level, policy.severity)
-            if shared is None:
-                shared = (unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(request.properties))),
-                          self._get_resource_options(request), self._get_provider_resource(request))
-            props, opts, provider = shared
-            args = ResourceValidationArgs(request.type, props, request.urn, request.name, opts, provider,
-                                          self._get_policy_config(policy.name), self._PolicyAnalyzerServicer__stack_tags)
-            self._run(policy, args, report, response)
+            level = self._analyze_level(policy)
+            if level is not None:
+                self._analyze_policy(policy, level, request, converted, response)
         return response
+
+    def _analyze_level(self, policy) -> Optional[EnforcementLevel]:
+        """None for a policy stock Analyze skips (disabled, or not a resource policy), else the level
+        its violations are reported at (remediate is reported as mandatory)."""
+        level = self._get_enforcement_level(policy)
+        if level == EnforcementLevel.DISABLED or not isinstance(policy, ResourceValidationPolicy):
+            return None
+        return EnforcementLevel.MANDATORY if level == EnforcementLevel.REMEDIATE else level
+
+    def _analyze_policy(self, policy, level, request, converted: list, response) -> None:
+        """One resource policy's turn in stock Analyze; `converted` holds the request's conversion
+        once the first policy needed it (properties, options, provider)."""
+        if not policy.has_validation():
+            response.not_applicable.append(pb.PolicyNotApplicable(policy_name=policy.name, reason=NO_VALIDATE))
+            return
+        report = self._create_report_violation(response, policy.name, policy.description, level, policy.severity)
+        if not converted:
+            converted.append((unknown_checking_proxy(deserialize_properties(struct_to_dict(request.properties))),
+                              self._get_resource_options(request), self._get_provider_resource(request)))
+        props, opts, provider = converted[0]
+        args = ResourceValidationArgs(request.type, props, request.urn, request.name, opts, provider,
+                                      self._get_policy_config(policy.name), self._PolicyAnalyzerServicer__stack_tags)
+        self._run(policy, args, report, response)
 
     def _get_provider_resource(self, request):
         if not request.HasField("provider"):
@@ -81,7 +110,7 @@ class SharedStackServicer(_PolicyAnalyzerServicer):
         by_urn: dict[str, PolicyResource] = {}
         links: list[tuple[PolicyResource, Any]] = []
         for r in request.resources:
-            props = unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(r.properties)))
+            props = unknown_checking_proxy(deserialize_properties(struct_to_dict(r.properties)))
             resource = PolicyResource(r.type, props, r.urn, r.name, self._get_resource_options(r),
                                       self._get_provider_resource(r), None, [], {})
             by_urn[r.urn] = resource
