@@ -109,6 +109,11 @@ class AwsPlatform(Platform):
             found = getattr(aws, "lambda").get_function_configuration(FunctionName=function_arn)
         return dict((found.get("Environment") or {}).get("Variables") or {})
 
+    def queue_consumers(self, queue_arn: str) -> list[str]:
+        with self.clients(queue_arn.split(":")[4]) as aws:
+            pages = getattr(aws, "lambda").get_paginator("list_event_source_mappings").paginate(EventSourceArn=queue_arn)
+            return sorted({m["FunctionArn"] for page in pages for m in page["EventSourceMappings"]})
+
     # --- services --------------------------------------------------------------------------------
 
     def call_service(self, service: Service, method: str, path: str, body: Optional[str] = None) -> tuple[int, dict]:

@@ -11,8 +11,9 @@ spec. A flow returns `where`: each record it sent and the place it ended up.
   quarantine, and one "Dataset Published" event per dataset on the product bus.
 - streaming: records into the Kinesis stream -> Firehose + record processor -> good records under
   the delivery stream's prefix for their event time, bad ones under its error prefix.
-- events: an event per ingestion source -> the bus's rules -> ODS writer -> the table; an invalid
-  one -> the writer's dead-letter queue; a consumer account's event -> nowhere near the table.
+- events: an event per ingestion source -> the bus's rules -> the writer's queue -> ODS writer ->
+  the table; an invalid one -> the writer's dead-letter queue; a consumer account's event ->
+  refused by the bus, nowhere near the table.
 - service: PUT/GET through the service's front door -> the table -> exactly one change event on
   the bus -> only the consumers' inboxes, never the ODS writer.
 - consumer: the producer's change events reach the consumer's inbox; the bus policy refuses the
@@ -503,15 +504,22 @@ def _delete_item(platform: Platform, product: Product, keys: Mapping[str, Any]) 
         aws.dynamodb.delete_item(TableName=product.table_name, Key={k: _to_ddb(v) for k, v in keys.items()})
 
 
-def _writer_dead_letters(platform: Platform, product: Product, source: str) -> list[str]:
-    """The dead-letter queues (DLQ_URL) of the functions the bus's rules send `source` to."""
-    urls = []
+def _writers(platform: Platform, product: Product, source: str) -> list[str]:
+    """The functions the bus's rules feed `source` to: targets, or consumers of a target queue."""
+    functions: set[str] = set()
     for target in platform.rule_targets(product.bus_name):
-        if source in (target.pattern.get("source") or []) and ":lambda:" in target.target_arn:
-            url = platform.function_environment(target.target_arn).get("DLQ_URL")
-            if url:
-                urls.append(url)
-    return sorted(set(urls))
+        if source in (target.pattern.get("source") or []):
+            if ":lambda:" in target.target_arn:
+                functions.add(target.target_arn)
+            elif ":sqs:" in target.target_arn:
+                functions.update(platform.queue_consumers(target.target_arn))
+    return sorted(functions)
+
+
+def _writer_dead_letters(platform: Platform, product: Product, source: str) -> list[str]:
+    """The dead-letter queues (DLQ_URL) of the functions the bus's rules feed `source` to."""
+    urls = {platform.function_environment(fn).get("DLQ_URL") for fn in _writers(platform, product, source)}
+    return sorted(url for url in urls if url)
 
 
 def _find_dead_letter(platform: Platform, url: str, event_id: str) -> Optional[dict]:

@@ -14,6 +14,8 @@ contract. moto runs none of the platform's code; `settle()` does, until nothing 
   sends the event to the function's dead-letter queue), another account's bus (if that bus's
   recorded policy admits the sender, evaluated by `smoke.bus_policy` because moto does not;
   refused events go to the target's dead-letter queue), a queue or a topic;
+- Lambda event source mappings: the functions fed from a queue are invoked with its messages
+  (`smoke.moto_event_sources`);
 - Glue: each StartJobRun runs the job's own script (`smoke.moto_glue`);
 - Firehose: records put on a delivery stream's source Kinesis stream go through the recorded
   transformation function and land under the recorded prefixes (`expand` of
@@ -49,7 +51,7 @@ import boto3
 
 from offline.mocks import Record
 from offline.runner import StackRun
-from smoke import aws_shapes, bus_policy
+from smoke import aws_shapes, bus_policy, moto_event_sources
 from smoke.contract import Service, StackContract
 from smoke.firehose_prefix import expand
 from smoke.functions import environment, load_module
@@ -125,7 +127,8 @@ class MotoPlatform(Platform):
 
     def settle(self) -> None:
         for _ in range(MAX_ROUNDS):
-            progressed = [self._emit_s3_events(), self._route(), self.glue.run_pending(), self._play_firehose()]
+            progressed = [self._emit_s3_events(), self._route(), moto_event_sources.poll(self), self.glue.run_pending(),
+                          self._play_firehose()]
             if not any(progressed):
                 return
         raise FlowFailed(f"the platform did not settle in {MAX_ROUNDS} rounds: events keep triggering each other "
@@ -204,6 +207,9 @@ class MotoPlatform(Platform):
         if function is None:
             raise FlowFailed(f"no function {function_arn} in the graph")
         return dict((function.inputs.get("environment") or {}).get("variables") or {})
+
+    def queue_consumers(self, queue_arn: str) -> list[str]:
+        return moto_event_sources.consumers(self, queue_arn)
 
     def job_run_error(self, job_name: str, run: dict[str, Any]) -> str:
         return self.glue.errors.get(run["Id"], "no error recorded")

@@ -246,7 +246,8 @@ class Materialiser:
         g, sqs = self.graph, self.aws.sqs
         names = {"kmsMasterKeyId": "KmsMasterKeyId", "kmsDataKeyReusePeriodSeconds": "KmsDataKeyReusePeriodSeconds",
                  "messageRetentionSeconds": "MessageRetentionPeriod", "visibilityTimeoutSeconds": "VisibilityTimeout",
-                 "delaySeconds": "DelaySeconds", "sqsManagedSseEnabled": "SqsManagedSseEnabled"}
+                 "delaySeconds": "DelaySeconds", "sqsManagedSseEnabled": "SqsManagedSseEnabled",
+                 "redrivePolicy": "RedrivePolicy"}
         for record in g.local("aws:sqs/queue:Queue"):
             attributes = {}
             for key, attribute in names.items():

@@ -163,6 +163,10 @@ class Platform(ABC):
     def function_environment(self, function_arn: str) -> dict[str, str]:
         """A deployed function's environment variables."""
 
+    @abstractmethod
+    def queue_consumers(self, queue_arn: str) -> list[str]:
+        """ARNs of the functions an event source mapping feeds from the queue."""
+
     def job_run_error(self, job_name: str, run: Mapping[str, Any]) -> str:
         return str(run.get("ErrorMessage") or "no error message")
 

@@ -11,8 +11,12 @@ from components.foundation import iam
 
 
 def product_event_bus(scope: ProductScope) -> aws.cloudwatch.EventBus:
-    """The bus (encrypted with the product key) and its policy: this account publishes; consumer
-    accounts may publish only the sources the product declares for event ingestion."""
+    """The bus (encrypted with the product key) and its policy: only this account publishes.
+
+    Consumer accounts receive the product's events through forwarding rules to their own inbox
+    buses; they put nothing on this bus. (Earlier versions admitted consumers' events for the
+    ingestion sources, but every rule that stores events takes only this account's, so such events
+    were archived and went nowhere.)"""
     bus = aws.cloudwatch.EventBus(
         f"{scope.name}-bus",
         name=event_bus_name(scope),
@@ -26,15 +30,8 @@ def product_event_bus(scope: ProductScope) -> aws.cloudwatch.EventBus:
 
 
 def bus_policy(scope: ProductScope, bus_arn: pulumi.Input[str]) -> pulumi.Output[str]:
-    stack, product = scope.stack, scope.product
-    statements = [iam.statement(
+    stack = scope.stack
+    return iam.document(iam.statement(
         ["events:PutEvents"], [bus_arn], sid="AccountPublishes",
         principal={"AWS": iam.account_root(stack.partition, stack.account_id)},
-    )]
-    if product.consumers and product.ingestion.events:
-        statements.append(iam.statement(
-            ["events:PutEvents"], [bus_arn], sid="ConsumersPublishDeclaredSources",
-            principal={"AWS": [iam.account_root(stack.partition, account) for account in product.consumers]},
-            condition={"StringEquals": {"events:source": list(product.ingestion.events.sources)}},
-        ))
-    return iam.document(*statements)
+    ))

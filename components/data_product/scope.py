@@ -18,7 +18,7 @@ from components.foundation import blueprint, iam, naming
 from components.foundation.function import Function, FunctionArgs, runtime_statements
 from components.foundation.function import lambda_function as foundation_function
 from components.foundation.iam import ServiceRole
-from components.foundation.queue import dead_letter_queue
+from components.foundation.queue import dead_letter_queue, work_queue
 from components.foundation.context import KeyRef, NetworkRefs, StackContext
 from components.data_product.spec import DataProductSpec
 
@@ -106,20 +106,28 @@ class ProductScope:
         return dead_letter_queue(f"{self.name}-{part}", key_arn=self.key.arn, queue_name=self.physical("sqs", part),
                                  tags=self.tags, opts=self.child)
 
+    def work_queue(self, part: str, dead_letter: aws.sqs.Queue, visibility_timeout_seconds: int) -> aws.sqs.Queue:
+        """A queue a function of the product polls, encrypted with the product key, redriving to `dead_letter`."""
+        return work_queue(f"{self.name}-{part}", key_arn=self.key.arn, dead_letter_arn=dead_letter.arn,
+                          visibility_timeout_seconds=visibility_timeout_seconds,
+                          queue_name=self.physical("sqs", part), tags=self.tags, opts=self.child)
+
 
 def tls_only(resource_arns: Sequence[Any], *, service: str = "s3") -> dict:
     return iam.deny_insecure_transport(service, resource_arns)
 
 
 def queue_policy_for_events(scope: ProductScope, part: str, queue: aws.sqs.Queue,
-                            rule_arns: Sequence[pulumi.Input[str]]) -> aws.sqs.QueuePolicy:
-    """Let EventBridge put dead letters into `queue`, only from the given rules."""
+                            rule_arns: Sequence[pulumi.Input[str]], *,
+                            sid: str = "EventBridgeDeadLetters") -> aws.sqs.QueuePolicy:
+    """Let EventBridge send to `queue` (dead letters, or the events a target queue receives), only
+    from the given rules."""
     return aws.sqs.QueuePolicy(
         f"{scope.name}-{part}-policy",
         queue_url=queue.url,
         policy=iam.document(
             iam.statement(
-                ["sqs:SendMessage"], [queue.arn], sid="EventBridgeDeadLetters",
+                ["sqs:SendMessage"], [queue.arn], sid=sid,
                 principal={"Service": "events.amazonaws.com"},
                 condition={"ArnEquals": {"aws:SourceArn": list(rule_arns)}},
             ),
@@ -169,20 +177,26 @@ def alarm(scope: ProductScope, part: str, *, description: str, namespace: str, m
     )
 
 
-def event_target_to_lambda(scope: ProductScope, part: str, rule: aws.cloudwatch.EventRule, fn: Function,
-                           dlq: aws.sqs.Queue, *, event_bus_name: Optional[pulumi.Input[str]] = None) -> None:
-    """Route `rule` to `fn`, with retries and a dead-letter queue, and let EventBridge invoke it."""
-    aws.cloudwatch.EventTarget(
+def event_target(scope: ProductScope, part: str, rule: aws.cloudwatch.EventRule, arn: pulumi.Input[str],
+                 dlq: aws.sqs.Queue, *, event_bus_name: Optional[pulumi.Input[str]] = None) -> aws.cloudwatch.EventTarget:
+    """Route `rule` to `arn` (a function or a queue), with retries and a dead-letter queue."""
+    return aws.cloudwatch.EventTarget(
         f"{scope.name}-{part}-target",
         rule=rule.name,
         event_bus_name=event_bus_name,
-        arn=fn.function.arn,
+        arn=arn,
         dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=dlq.arn),
         retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(
             maximum_event_age_in_seconds=EVENT_RETRY_MAX_AGE_SECONDS, maximum_retry_attempts=EVENT_RETRY_ATTEMPTS,
         ),
         opts=scope.child,
     )
+
+
+def event_target_to_lambda(scope: ProductScope, part: str, rule: aws.cloudwatch.EventRule, fn: Function,
+                           dlq: aws.sqs.Queue, *, event_bus_name: Optional[pulumi.Input[str]] = None) -> None:
+    """Route `rule` to `fn`, with retries and a dead-letter queue, and let EventBridge invoke it."""
+    event_target(scope, part, rule, fn.function.arn, dlq, event_bus_name=event_bus_name)
     aws.lambda_.Permission(
         f"{scope.name}-{part}-invoke",
         action="lambda:InvokeFunction",

@@ -11,11 +11,12 @@ import pulumi_aws as aws
 from components.foundation import blueprint, iam, naming
 from components.foundation.function import LAMBDA_ARCHITECTURE, FunctionArgs, lambda_function
 from components.foundation.lambda_layers import DAX_CLIENT_PACKAGES, LayerSourceMissing, python_layer_archive
-from components.foundation.queue import dead_letter_queue
+from components.foundation.queue import dead_letter_queue, work_queue
 from components.operational_service import names as svc_names
 from components.operational_service import policies as svc_policies
 from components.operational_service.defaults import (API_ACCESS_LOG_FORMAT, API_THROTTLE_BURST, API_THROTTLE_RATE,
-                                                     EVENT_MAX_AGE_SECONDS, EVENT_MAX_RETRIES, FUNCTION_SOURCE,
+                                                     EVENT_BATCH_SIZE, EVENT_MAX_AGE_SECONDS, EVENT_MAX_RETRIES,
+                                                     EVENT_QUEUE_VISIBILITY_FACTOR, FUNCTION_SOURCE,
                                                      LAMBDA_HANDLER, LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_SECONDS,
                                                      PILOT_LIGHT_TAG, PRIMARY_CONCURRENCY_TAG, tag_flag)
 
@@ -35,12 +36,20 @@ class FunctionParts:
         )
         self._https_egress(f"{name}-function", self.function_security_group, child)
         self.security_group_id = self.function_security_group.id
+        events_trigger = (s.trigger or "http") == "events"
+        environment = self._environment(args)
+        if events_trigger:
+            self.events_dead_letter_queue = dead_letter_queue(
+                f"{name}-events-dlq", key_arn=self.key.arn, opts=child, tags=self._tags,
+                queue_name=naming.prefixed("sqs", st.business_unit, st.environment, s.name, "events-dlq"))
+            # Events the function cannot apply go here at once, with the reason (no retries).
+            environment["DLQ_URL"] = self.events_dead_letter_queue.url
         # The platform's one Lambda builder (runtime, arm64, tracing, JSON logs, DLQ).
         self.function = lambda_function(f"{name}-function", FunctionArgs(
             function_name=naming.prefixed("lambda", st.business_unit, st.environment, s.name),
             code=pulumi.FileArchive(str(FUNCTION_SOURCE)), handler=LAMBDA_HANDLER,
             role_arn=self.function_role.arn, log_group_name=self.log_group.name,
-            environment=self._environment(args),
+            environment=environment,
             memory=s.memory_mb if s.memory_mb is not None else LAMBDA_MEMORY_MB,
             timeout=s.timeout_seconds if s.timeout_seconds is not None else LAMBDA_TIMEOUT_SECONDS,
             dead_letter_arn=self.dead_letter_queue.arn, layers=self._dax_layers(name, args, child),
@@ -52,10 +61,10 @@ class FunctionParts:
                   PRIMARY_CONCURRENCY_TAG: "unreserved" if s.reserved_concurrency is None else str(s.reserved_concurrency)}),
             pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.function_policy])))
         self.function_name = self.function.name
-        if (s.trigger or "http") == "http":
-            self._http_api(name, args, child)
-        else:
+        if events_trigger:
             self._event_rule(name, args, child)
+        else:
+            self._http_api(name, args, child)
 
     def _function_role(self, name: str, args: OperationalServiceArgs, child: pulumi.ResourceOptions) -> None:
         """The function's dead-letter queue and its least-privilege role."""
@@ -147,6 +156,9 @@ class FunctionParts:
         self.endpoint = self.api.api_endpoint
 
     def _event_rule(self, name: str, args: OperationalServiceArgs, child: pulumi.ResourceOptions) -> None:
+        """Rule -> queue -> event source mapping -> function. The function reads each event as the
+        queue's text, so numbers keep every digit (invoked by EventBridge directly, the Lambda
+        runtime parses the event into floats first), and reports only transient failures back."""
         s, st, store = args.service, args.stack, args.store
         self.rule = aws.cloudwatch.EventRule(
             f"{name}-trigger",
@@ -161,27 +173,43 @@ class FunctionParts:
             tags={**self._tags, PILOT_LIGHT_TAG: tag_flag(args.pilot_light)},
             opts=child,
         )
-        self.events_dead_letter_queue = dead_letter_queue(
-            f"{name}-events-dlq", key_arn=self.key.arn, opts=child, tags=self._tags,
-            queue_name=naming.prefixed("sqs", st.business_unit, st.environment, s.name, "events-dlq"))
-        aws.sqs.QueuePolicy(
-            f"{name}-events-dlq-policy", queue_url=self.events_dead_letter_queue.url,
-            policy=iam.document(svc_policies.queue_from_rule_statement(self.events_dead_letter_queue.arn, self.rule.arn)),
-            opts=child,
-        )
+        timeout = s.timeout_seconds if s.timeout_seconds is not None else LAMBDA_TIMEOUT_SECONDS
+        self.events_queue = work_queue(
+            f"{name}-events-queue", key_arn=self.key.arn, dead_letter_arn=self.events_dead_letter_queue.arn,
+            visibility_timeout_seconds=EVENT_QUEUE_VISIBILITY_FACTOR * timeout, opts=child, tags=self._tags,
+            queue_name=naming.prefixed("sqs", st.business_unit, st.environment, s.name, "events"))
+        for part, queue, sid in (("events-dlq", self.events_dead_letter_queue, "EventBridgeDeadLetters"),
+                                 ("events-queue", self.events_queue, "EventBridgeSends")):
+            aws.sqs.QueuePolicy(
+                f"{name}-{part}-policy", queue_url=queue.url,
+                policy=iam.document(svc_policies.queue_from_rule_statement(queue.arn, self.rule.arn, sid=sid)),
+                opts=child,
+            )
         aws.cloudwatch.EventTarget(
             f"{name}-trigger-target", rule=self.rule.name, event_bus_name=store.event_bus_name,
-            target_id="function", arn=self.function.arn,
+            target_id="queue", arn=self.events_queue.arn,
             dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=self.events_dead_letter_queue.arn),
             retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(
                 maximum_event_age_in_seconds=EVENT_MAX_AGE_SECONDS, maximum_retry_attempts=EVENT_MAX_RETRIES),
             opts=child,
         )
-        aws.lambda_.Permission(
-            f"{name}-invoke-from-rule", action="lambda:InvokeFunction", function=self.function.name,
-            principal="events.amazonaws.com", source_arn=self.rule.arn, opts=child,
-        )
+        self._event_source(name, child)
         self.endpoint = pulumi.Output.from_input(None)  # events-driven: no HTTP endpoint
+
+    def _event_source(self, name: str, child: pulumi.ResourceOptions) -> None:
+        """The poller's permissions (AWS checks them when the mapping is created), then the mapping."""
+        poll_policy = aws.iam.RolePolicy(
+            f"{name}-events-poll-policy", role=self.function_role.id,
+            policy=iam.document(*svc_policies.event_queue_statements(self.events_queue.arn,
+                                                                     self.events_dead_letter_queue.arn)),
+            opts=child,
+        )
+        aws.lambda_.EventSourceMapping(
+            f"{name}-events-source", event_source_arn=self.events_queue.arn, function_name=self.function.arn,
+            batch_size=EVENT_BATCH_SIZE, function_response_types=["ReportBatchItemFailures"],
+            metrics_config=aws.lambda_.EventSourceMappingMetricsConfigArgs(metrics=["EventCount"]),
+            tags=self._tags, opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[poll_policy])),
+        )
 
 
 def _routes(sort_key: bool) -> dict[str, str]:

@@ -26,6 +26,8 @@ EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
 EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 BUS_POLICY = "aws:cloudwatch/eventBusPolicy:EventBusPolicy"
 FUNCTION = "aws:lambda/function:Function"
+EVENT_SOURCE_MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
+QUEUE = "aws:sqs/queue:Queue"
 GLUE_JOB = "aws:glue/job:Job"
 GLUE_TRIGGER = "aws:glue/trigger:Trigger"
 CRAWLER = "aws:glue/crawler:Crawler"
@@ -150,7 +152,10 @@ RULES: tuple[Rule, ...] = (
     Rule(EVENT_RULE, "eventPattern.detail.*", (BUCKET,), "in", "object created"),
     Rule(EVENT_RULE, "eventPattern.account[]", (ACCOUNT,), "in", "events"),
     Rule(EVENT_TARGET, "rule", (EVENT_RULE,), "in"),
-    Rule(EVENT_TARGET, "arn", (FUNCTION, BUS, ACCOUNT), "out"),
+    Rule(EVENT_TARGET, "arn", (FUNCTION, BUS, QUEUE, ACCOUNT), "out"),
+    # a function polling a queue (the ODS writer): queue -> mapping -> function
+    Rule(EVENT_SOURCE_MAPPING, "eventSourceArn", (QUEUE,), "in"),
+    Rule(EVENT_SOURCE_MAPPING, "functionName", (FUNCTION,), "out"),
     # another account sends events to a bus whose policy admits it (a bus policy grants events:PutEvents;
     # a consumer's inbox bus admits the producer account, which targets the inbox directly)
     Rule(BUS_POLICY, "policy.Statement[].Principal.AWS*", (ACCOUNT,), "in", "events"),

@@ -66,6 +66,7 @@ T_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 T_PERMISSION = "aws:lambda/permission:Permission"
 T_QUEUE = "aws:sqs/queue:Queue"
 T_QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
+T_ESM = "aws:lambda/eventSourceMapping:EventSourceMapping"
 T_TOPIC = "aws:sns/topic:Topic"
 T_TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
 T_LF_RESOURCE = "aws:lakeformation/resource:Resource"
@@ -672,42 +673,61 @@ def test_no_sftp_means_no_transfer_server():
 
 # --- events --------------------------------------------------------------------------------------
 
-def test_event_bus_is_encrypted_and_writable_only_by_named_accounts(dev):
+def test_event_bus_is_encrypted_and_writable_only_by_its_own_account(dev):
     bus = one(dev, T_BUS, "orders-bus").inputs
     assert (bus["name"], bus["kmsKeyIdentifier"]) == ("retail-dev-orders", key_arn(dev))
     policy = doc(one(dev, T_BUS_POLICY, "orders-bus-policy"))
-    principals = [s["Principal"]["AWS"] for s in policy["Statement"]]
-    assert principals == [f"arn:aws:iam::{ACCOUNT}:root", [f"arn:aws:iam::{CONSUMER}:root"]]
-    assert statement(policy, "ConsumersPublishDeclaredSources")["Condition"] == {
-        "StringEquals": {"events:source": ["retail.orders", "retail.pos"]}}
-    assert "*" not in json.dumps([s["Principal"] for s in policy["Statement"]])
+    # dev has a consumer account: it receives the product's events on its own inbox, it puts
+    # nothing on this bus (no rule would store what it put).
+    assert [x for x in children(dev, T_LF_PERMS) if x.inputs.get("principal") == CONSUMER]
+    assert [(s["Sid"], s["Principal"]["AWS"]) for s in policy["Statement"]] == [
+        ("AccountPublishes", f"arn:aws:iam::{ACCOUNT}:root")]
+    assert CONSUMER not in json.dumps(policy)
 
 
-def test_each_source_is_routed_to_the_ods_writer_with_retries_and_dlq(dev):
+def test_each_source_is_routed_through_the_writer_queue_with_retries_and_dlq(dev):
     rules = {x.name: x for x in children(dev, T_RULE) if x.name.startswith("orders-events-")}
     assert set(rules) == {"orders-events-retail.orders", "orders-events-retail.pos"}
     writer = one(dev, T_FN, "orders-ods-writer")
     dlq = one(dev, T_QUEUE, "orders-ods-writer-dlq")
-    assert dlq.inputs["kmsMasterKeyId"] == key_arn(dev)
+    queue = one(dev, T_QUEUE, "orders-ods-writer-queue")
+    assert dlq.inputs["kmsMasterKeyId"] == queue.inputs["kmsMasterKeyId"] == key_arn(dev)
+    # Redrive after five receives; a message lives shorter in the queue than in its DLQ.
+    assert json.loads(queue.inputs["redrivePolicy"]) == {"deadLetterTargetArn": dlq.outputs["arn"], "maxReceiveCount": 5}
+    assert queue.inputs["messageRetentionSeconds"] < dlq.inputs["messageRetentionSeconds"]
+    # Lambda refuses an SQS mapping whose visibility timeout is below the function's timeout.
+    assert queue.inputs["visibilityTimeoutSeconds"] >= 6 * writer.inputs["timeout"]
     for source in ("retail.orders", "retail.pos"):
         rule = rules[f"orders-events-{source}"]
         assert rule.inputs["eventBusName"] == "retail-dev-orders"
-        # Only this account's events feed the store (other accounts may put declared sources).
+        # Only this account's events feed the store.
         assert json.loads(rule.inputs["eventPattern"]) == {"source": [source], "account": [ACCOUNT]}
         target = one(dev, T_TARGET, f"orders-events-{source}-target").inputs
-        assert target["arn"] == writer.outputs["arn"]
+        assert target["arn"] == queue.outputs["arn"]
         assert target["deadLetterConfig"] == {"arn": dlq.outputs["arn"]}
         assert target["retryPolicy"]["maximumRetryAttempts"] > 0
-        permission = one(dev, T_PERMISSION, f"orders-events-{source}-invoke").inputs
-        assert (permission["principal"], permission["sourceArn"]) == ("events.amazonaws.com", rule.outputs["arn"])
-    queue_policy = doc(one(dev, T_QUEUE_POLICY, "orders-ods-writer-dlq-policy"))
-    assert set(statement(queue_policy, "EventBridgeDeadLetters")["Condition"]["ArnEquals"]["aws:SourceArn"]) == \
-           {r.outputs["arn"] for r in rules.values()}
+    # EventBridge never invokes the writer directly (its runtime would parse numbers into floats).
+    assert not [x for x in children(dev, T_PERMISSION) if x.inputs.get("function") == writer.outputs["name"]]
+    rule_arns = {r.outputs["arn"] for r in rules.values()}
+    for part, sid in (("ods-writer-dlq", "EventBridgeDeadLetters"), ("ods-writer-queue", "EventBridgeSends")):
+        grant = statement(doc(one(dev, T_QUEUE_POLICY, f"orders-{part}-policy")), sid)
+        assert grant["Principal"] == {"Service": "events.amazonaws.com"}
+        assert set(grant["Condition"]["ArnEquals"]["aws:SourceArn"]) == rule_arns
+    [mapping] = [x for x in children(dev, T_ESM) if x.inputs["eventSourceArn"] == queue.outputs["arn"]]
+    assert mapping.inputs["functionName"] == writer.outputs["arn"]
+    assert mapping.inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping.inputs["batchSize"] == 10
+    # The poller's calls, granted before the mapping is created (AWS checks them then).
+    poll = statement(role_policy(dev, "ods-writer"), "PollQueue")
+    assert set(poll["Action"]) == {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+    assert poll["Resource"] == [queue.outputs["arn"]]
+    assert one(dev, "aws:iam/rolePolicy:RolePolicy", "orders-ods-writer-policy").urn in mapping.dependencies
     env = _env(dev, "orders-ods-writer")
     assert env == {"TABLE_NAME": "retail-dev-orders-ods", "PARTITION_KEY": "orderId", "SORT_KEY": "lineId",
                    "DLQ_URL": dlq.outputs["url"]}
     archive = one(dev, T_ARCHIVE, "orders-events-archive").inputs
     assert archive["retentionDays"] == 30 and archive["kmsKeyIdentifier"] == key_arn(dev)
+    assert json.loads(archive["eventPattern"]) == {"source": ["retail.orders", "retail.pos"], "account": [ACCOUNT]}
 
 
 def test_bus_without_events_ingestion_has_no_routing():

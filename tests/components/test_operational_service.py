@@ -698,21 +698,37 @@ def test_events_trigger():
                                                        "account": [ACCOUNT]}
     assert rule.inputs["state"] == "ENABLED"
     queues = {q.name: q for q in built.of("aws:sqs/queue:Queue")}
-    assert sorted(queues) == ["order-events-dlq", "order-events-events-dlq"]
+    assert sorted(queues) == ["order-events-dlq", "order-events-events-dlq", "order-events-events-queue"]
+    fn = built.one(T_FN)
+    dlq, queue = queues["order-events-events-dlq"], queues["order-events-events-queue"]
+    # rule -> queue (not the function: the runtime would parse numbers into floats) -> mapping -> function
     target = built.one("aws:cloudwatch/eventTarget:EventTarget").inputs
-    assert target["arn"] == built.one(T_FN).outputs["arn"]
+    assert target["arn"] == queue.outputs["arn"]
     assert target["rule"] == rule.outputs["name"] and target["eventBusName"] == "retail-dev-orders"
-    assert target["deadLetterConfig"] == {"arn": queues["order-events-events-dlq"].outputs["arn"]}
+    assert target["deadLetterConfig"] == {"arn": dlq.outputs["arn"]}
     assert target["retryPolicy"] == {"maximumEventAgeInSeconds": 3600, "maximumRetryAttempts": 8}
-    permission = built.one("aws:lambda/permission:Permission").inputs
-    assert permission["principal"] == "events.amazonaws.com"
-    assert permission["sourceArn"] == rule.outputs["arn"]
-    queue_policy = json.loads(built.one("aws:sqs/queuePolicy:QueuePolicy").inputs["policy"])
-    assert queue_policy["Statement"] == [{
-        "Effect": "Allow", "Sid": "EventBridgeDeadLetters", "Action": ["sqs:SendMessage"],
-        "Resource": [queues["order-events-events-dlq"].outputs["arn"]],
-        "Principal": {"Service": "events.amazonaws.com"},
-        "Condition": {"ArnEquals": {"aws:SourceArn": rule.outputs["arn"]}}}]
+    assert built.of("aws:lambda/permission:Permission") == []
+    assert json.loads(queue.inputs["redrivePolicy"]) == {"deadLetterTargetArn": dlq.outputs["arn"], "maxReceiveCount": 5}
+    assert queue.inputs["visibilityTimeoutSeconds"] == 6 * fn.inputs["timeout"]
+    assert queue.inputs["kmsMasterKeyId"] == dlq.inputs["kmsMasterKeyId"] == built.one("aws:kms/key:Key").outputs["arn"]
+    mapping = built.one("aws:lambda/eventSourceMapping:EventSourceMapping")
+    assert (mapping.inputs["eventSourceArn"], mapping.inputs["functionName"]) == (queue.outputs["arn"], fn.outputs["arn"])
+    assert mapping.inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
+    poll = [p for p in built.of("aws:iam/rolePolicy:RolePolicy") if p.name == "order-events-events-poll-policy"]
+    assert [p.urn for p in poll] == [d for d in mapping.dependencies if "events-poll-policy" in d]
+    statements = {s["Sid"]: s for s in json.loads(poll[0].inputs["policy"])["Statement"]}
+    assert statements["PollEventQueue"]["Resource"] == [queue.outputs["arn"]]
+    assert statements["DeadLetterEvents"] == {"Effect": "Allow", "Sid": "DeadLetterEvents", "Action": ["sqs:SendMessage"],
+                                              "Resource": [dlq.outputs["arn"]]}
+    # Events it cannot apply go to the events DLQ at once, with the reason.
+    assert fn.inputs["environment"]["variables"]["DLQ_URL"] == dlq.outputs["url"]
+    policies = {p.name: json.loads(p.inputs["policy"]) for p in built.of("aws:sqs/queuePolicy:QueuePolicy")}
+    for name, sid, arn in (("order-events-events-dlq-policy", "EventBridgeDeadLetters", dlq.outputs["arn"]),
+                           ("order-events-events-queue-policy", "EventBridgeSends", queue.outputs["arn"])):
+        assert policies[name]["Statement"] == [{
+            "Effect": "Allow", "Sid": sid, "Action": ["sqs:SendMessage"], "Resource": [arn],
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Condition": {"ArnEquals": {"aws:SourceArn": rule.outputs["arn"]}}}]
     key_policy = json.loads(built.one("aws:kms/key:Key").inputs["policy"])
     events = statement(key_policy, "EventBridgeDeadLetters")
     assert events["Principal"] == {"Service": "events.amazonaws.com"}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from datetime import datetime, timezone
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Callable, Iterator, Optional
@@ -153,15 +154,46 @@ def test_ingested_events_reach_the_table_and_invalid_ones_the_dead_letter_queue(
         assert sorted(result.where["written"]) == sorted(product.event_sources)
         for source, written in result.where["written"].items():
             assert written["table"] == product.table_name
-            [delivery] = p.routed(written["eventId"])
+            # rule -> the writer's queue -> the mapping invokes the writer, once
+            [sent, delivery] = p.routed(written["eventId"])
+            assert (sent.kind, sent.outcome) == ("sqs", "sent")
+            assert delivery.rule_arn.split(":")[5] == "event-source-mapping"
+            assert p.queue_consumers(sent.target_arn) == [delivery.target_arn]
             variables = p.function_environment(delivery.target_arn)
             assert delivery.outcome == "invoked" and product.table_name in variables.values()
         [(event_id, queues)] = [(k, v) for k, v in result.where["deadLettered"].items() if k != "reason"]
-        [delivery] = p.routed(event_id)
+        [_, delivery] = p.routed(event_id)
         assert queues == [v for v in p.function_environment(delivery.target_arn).values() if v in queues]
-        # A consumer's event with an ingestion source: admitted by the bus, taken by no rule.
+        # A consumer's event with an ingestion source: the bus refuses it.
         [(consumer, fate)] = result.where["foreign"].items()
-        assert consumer in product.consumers and "stored nowhere" in fate
+        assert consumer in product.consumers and fate == "refused by the bus: AccessDeniedException"
+
+
+def test_numbers_keep_every_digit_from_the_writer_queue_to_the_table(runs):
+    """The writer reads events from its queue as text: a 38-digit number (DynamoDB's maximum) is
+    stored exactly. (Invoked by EventBridge directly, the Lambda runtime would have parsed it into
+    a float first.) The event is put on the queue the bus's rule targets, as EventBridge would."""
+    with platform(runs, "dev") as p:
+        product = only_product(p)
+        source = product.event_sources[0]
+        [queue_arn] = {t.target_arn for t in p.rule_targets(product.bus_name)
+                       if source in (t.pattern.get("source") or []) and ":sqs:" in t.target_arn}
+        keys = {product.partition_key: "digits"} | ({product.sort_key: "1"} if product.sort_key else {})
+        exact = "12345678901234567890.123456789012345678"
+        detail = json.dumps(keys)[:-1] + f', "amount": {exact}}}'
+        event_id = "0190b7c1-digits"
+        body = (f'{{"version": "0", "id": "{event_id}", "detail-type": "Order Placed", "source": "{source}", '
+                f'"account": "{p.contract.account}", "time": "{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ}", '
+                f'"region": "{p.graph.region}", "resources": [], "detail": {detail}}}')
+        with p.clients() as aws:
+            url = aws.sqs.get_queue_url(QueueName=queue_arn.split(":")[5])["QueueUrl"]
+            aws.sqs.send_message(QueueUrl=url, MessageBody=body)
+            p.settle()
+            item = aws.dynamodb.get_item(TableName=product.table_name, ConsistentRead=True,
+                                         Key={k: {"S": v} for k, v in keys.items()})["Item"]
+        assert item["amount"] == {"N": exact}
+        assert item["_last_event_id"] == {"S": event_id}
+        assert [d.outcome for d in p.routed(event_id)] == ["invoked"]
 
 
 # --- services ---------------------------------------------------------------------------------------

@@ -231,6 +231,65 @@ def test_lambda_handler_applies_eventbridge_events_once_and_rejects_bad_ones(env
     assert len(events) == 2 and {e["detail"]["keys"]["orderId"] for e in events} == {"o-20", "o-21"}
 
 
+def sqs_batch(*bodies):
+    return {"Records": [{"messageId": f"m-{i}", "receiptHandle": f"h-{i}", "body": body, "attributes": {},
+                         "messageAttributes": {}, "eventSource": "aws:sqs", "awsRegion": "us-east-1",
+                         "eventSourceARN": "arn:aws:sqs:us-east-1:111111111111:retail-dev-order-events-events"}
+                        for i, body in enumerate(bodies)]}
+
+
+@pytest.fixture
+def events_dlq(env, fresh_env):
+    url = boto3.client("sqs").create_queue(QueueName="order-events-events-dlq")["QueueUrl"]
+    fresh_env.setenv("DLQ_URL", url)
+    return url
+
+
+def test_queued_events_are_applied_exactly_and_bad_ones_dead_lettered_at_once(env, events_dlq):
+    lam = load_function("ods_api", "lambda_handler")
+    exact = "12345678901234567890.123456789012345678"  # 38 digits: the Lambda runtime's floats keep 17
+    good = json.dumps(eventbridge_event({"item": {"orderId": "o-30", "status": "PAID"}}, "evt-30"))
+    good = good.replace('"status": "PAID"', f'"status": "PAID", "amount": {exact}')
+    result = lam.handler(sqs_batch(good, json.dumps(eventbridge_event({"status": "NO-KEY"}, "evt-31")),
+                                   "not json", "[1, 2]"), None)
+    assert result == {"applied": 1, "dead_lettered": 3, "batchItemFailures": []}
+    item = boto3.client("dynamodb").get_item(TableName=TABLE, Key={"orderId": {"S": "o-30"}})["Item"]
+    assert item["amount"] == {"N": exact}
+    # One change event (moto renders its detail through floats, so its digits are not checked here).
+    [change] = captured(env["queue"])
+    assert change["detail"]["keys"] == {"orderId": "o-30"}
+    letters = captured(events_dlq)
+    assert [(l["reason"], (l["event"] or {}).get("id") if isinstance(l["event"], dict) else l["event"]) for l in letters] == [
+        ("event evt-31: missing key attribute(s) orderId", "evt-31"),
+        ("SQS body is not valid JSON", "not json"),
+        ("SQS body is not an EventBridge event (a JSON object)", "[1, 2]")]
+
+
+def test_a_transient_failure_returns_only_that_message(env, events_dlq, monkeypatch):
+    lam = load_function("ods_api", "lambda_handler")
+    calls = []
+    real = lam.app.handle
+
+    def flaky(method, path, body=None, headers=None):
+        calls.append(path)
+        if path.endswith("o-41"):
+            return 502, {"message": "the data store is unavailable, try again"}
+        return real(method, path, body, headers)
+
+    monkeypatch.setattr(lam.app, "handle", flaky)
+    bodies = [json.dumps(eventbridge_event({"orderId": f"o-4{i}"}, f"evt-4{i}")) for i in range(3)]
+    result = lam.handler(sqs_batch(*bodies), None)
+    assert result == {"applied": 2, "dead_lettered": 0, "batchItemFailures": [{"itemIdentifier": "m-1"}]}
+    assert sorted(i["orderId"] for i in table_items()) == ["o-40", "o-42"]
+    assert captured(events_dlq) == []
+
+
+def test_without_dlq_url_a_bad_event_is_retried_not_lost(env):
+    lam = load_function("ods_api", "lambda_handler")
+    result = lam.handler(sqs_batch(json.dumps(eventbridge_event({"status": "NO-KEY"}))), None)
+    assert result["batchItemFailures"] == [{"itemIdentifier": "m-0"}]
+
+
 # --- HTTP server -----------------------------------------------------------------------
 
 @pytest.fixture

@@ -224,7 +224,7 @@ CONTRACT = {
     "arrival_handler": {"ALLOWED_SUFFIXES", "MAX_OBJECT_BYTES", "QUARANTINE_PREFIX", "ON_VALID",
                         "CRAWLER_NAME", "ETL_JOB_NAME"},
     "ods_api": {"TABLE_NAME", "PARTITION_KEY", "PARTITION_KEY_TYPE", "SORT_KEY", "SORT_KEY_TYPE",
-                "EVENT_BUS_NAME", "EVENT_SOURCE", "DAX_ENDPOINT", "PORT", "ALB_ARN"},
+                "EVENT_BUS_NAME", "EVENT_SOURCE", "DAX_ENDPOINT", "PORT", "ALB_ARN", "DLQ_URL"},
 }
 
 

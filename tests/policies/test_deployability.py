@@ -54,6 +54,9 @@ ACTIONS = "resource-policy-actions-valid-for-service"
 PARLIAMENT = "iam-policy-documents-pass-parliament"
 IMAGES = "container-images-built-by-deployment"
 ARTIFACTS = "lambda-artifacts-exist"
+ESM_RULE = "lambda-sqs-event-source-accepted"
+ESM = "aws:lambda/eventSourceMapping:EventSourceMapping"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 
 KMS_USE = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
 LOG_GROUP_ARN = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/ddp/app"
@@ -492,6 +495,80 @@ def test_missing_or_empty_archives_are_reported(tmp_path):
         "deployment must produce it."]
 
 
+# --- h. Lambda event source mappings on SQS -----------------------------------------------------------
+
+QUEUE_ARN = f"arn:aws:sqs:us-east-1:{ACCOUNT}:retail-dev-orders-ods-writer-queue"
+POLL = {"Effect": "Allow", "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+        "Resource": [QUEUE_ARN]}
+
+
+def esm_stack(*, visibility=180, timeout=30, statements=(POLL,), attachments=(), unknown_arn=False) -> list:
+    """Queue -> mapping -> function -> role with one inline policy, referenced by value, or (unknown_arn)
+    through property dependencies only, as in a first preview."""
+    settings = {"visibilityTimeoutSeconds": visibility} if visibility is not None else {}
+    queue = res(QUEUE, "writer-queue", settings,
+                outputs={**settings, "arn": QUEUE_ARN, "url": "https://sqs.us-east-1.amazonaws.com/q"})
+    role = res(ROLE, "writer-role", {"name": "writer-role"},
+               outputs={"name": "writer-role", "arn": f"arn:aws:iam::{ACCOUNT}:role/writer-role"})
+    policy = res(ROLE_POLICY, "writer-policy", {"role": "writer-role", "policy": doc(*statements)})
+    fn_inputs = {"role": role["outputs"]["arn"], **({"timeout": timeout} if timeout else {})}
+    fn = res(FUNCTION, "writer", fn_inputs,
+             outputs={**fn_inputs, "arn": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:writer", "name": "writer"})
+    source = UNKNOWN if unknown_arn else QUEUE_ARN
+    mapping = res(ESM, "writer-source", {"eventSourceArn": source, "functionName": fn["outputs"]["arn"]},
+                  property_dependencies={"eventSourceArn": [queue["urn"]]})
+    return [queue, role, policy, *attachments, fn, mapping]
+
+
+def test_mapping_with_enough_visibility_and_poller_permissions_passes():
+    assert found(run(*esm_stack()), ESM_RULE) == []
+    assert found(run(*esm_stack(visibility=30, timeout=30)), ESM_RULE) == []  # equal is enough
+    assert found(run(*esm_stack(visibility=None, timeout=None)), ESM_RULE) == []  # AWS defaults: 30 s vs 3 s
+
+
+def test_visibility_timeout_below_the_function_timeout_is_reported():
+    assert found(run(*esm_stack(visibility=20, timeout=30)), ESM_RULE) == [
+        "Event source mapping 'writer-source': queue 'writer-queue' has a visibility timeout of 20 s, below "
+        "function 'writer''s timeout of 30 s; Lambda refuses the mapping."]
+    # Unset visibility is SQS's default of 30 s: a 60 s function does not fit.
+    assert "visibility timeout of 30 s" in found(run(*esm_stack(visibility=None, timeout=60)), ESM_RULE)[0]
+    # The queue found through the engine's property dependencies (unknown ARN in a first preview).
+    assert found(run(*esm_stack(visibility=20, unknown_arn=True)), ESM_RULE)
+
+
+@pytest.mark.parametrize("statements, missing", [
+    ((), "sqs:ReceiveMessage, sqs:DeleteMessage, sqs:GetQueueAttributes"),
+    (({**POLL, "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage"]},), "sqs:GetQueueAttributes"),
+    (({**POLL, "Resource": [QUEUE_ARN + "-other"]},), "sqs:ReceiveMessage, sqs:DeleteMessage, sqs:GetQueueAttributes"),
+    (({**POLL, "Condition": {"Bool": {"aws:SecureTransport": "true"}}},),
+     "sqs:ReceiveMessage, sqs:DeleteMessage, sqs:GetQueueAttributes"),
+])
+def test_role_without_the_poller_permissions_is_reported(statements, missing):
+    assert found(run(*esm_stack(statements=statements)), ESM_RULE) == [
+        f"Event source mapping 'writer-source': the role 'writer-role' of function 'writer' may not call {missing} "
+        "on queue 'writer-queue'; Lambda refuses the mapping."]
+
+
+def test_other_ways_of_granting_the_poller_permissions_pass():
+    wildcard = {"Effect": "Allow", "Action": "sqs:*", "Resource": "arn:aws:sqs:us-east-1:*:*"}
+    assert found(run(*esm_stack(statements=(wildcard,))), ESM_RULE) == []
+    managed = res(ATTACHMENT, "sqs-exec", {"role": "writer-role", "policyArn":
+                                           "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"})
+    assert found(run(*esm_stack(statements=({"Effect": "Allow", "Action": "logs:*", "Resource": "*"},),
+                                attachments=(managed,))), ESM_RULE) == []
+    # A managed policy from outside the stack cannot be read: not judged.
+    foreign = res(ATTACHMENT, "foreign", {"role": "writer-role", "policyArn": f"arn:aws:iam::{ACCOUNT}:policy/x"})
+    assert found(run(*esm_stack(statements=(), attachments=(foreign,))), ESM_RULE) == []
+
+
+def test_the_shipped_writer_mapping_is_accepted():
+    """The dev graph's ODS writer mapping, through the same rule (the component's own values)."""
+    from offline.runner import shipped_run
+    resources = shipped_run("dev").resources()
+    assert [r for r in resources if r["type"] == ESM]
+    assert found(analyze(resources), ESM_RULE) == []
+
+
 # --- the pack-wide case table --------------------------------------------------------------------
 
 DEPLOYABILITY_CASES = {
@@ -516,6 +593,8 @@ DEPLOYABILITY_CASES = {
     ARTIFACTS: dict(compliant=[res(LAYER, "layer", {"code": f"<FileArchive {deployability.__file__}>"})],
                     violating=[res(LAYER, "layer", {"code": "<FileArchive /nonexistent/ddp-artifact>"})],
                     message="packages code from '/nonexistent/ddp-artifact', which does not exist"),
+    ESM_RULE: dict(compliant=esm_stack(), violating=esm_stack(visibility=20),
+                   message="has a visibility timeout of 20 s, below function 'writer''s timeout of 30 s"),
 }
 
 

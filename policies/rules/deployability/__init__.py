@@ -9,15 +9,17 @@ work, that no single resource shows. Generic over the graph: each rule follows r
 - DynamoDB tables whose replicas a TableReplica manages ignore ``replicas``;
 - resource policies only name actions their service accepts there;
 - every IAM policy document passes Parliament (a real IAM linter);
-- container images and Lambda artifacts are produced by the deployment, not assumed to exist.
+- container images and Lambda artifacts are produced by the deployment, not assumed to exist;
+- Lambda's SQS event source mappings: visibility timeout and the poller's permissions.
 
 One module per concern: ``kms_grants``, ``wiring`` (Lake Formation grant option, replication,
-table replicas), ``documents`` (resource-policy actions, Parliament), ``artifacts`` (images, archives);
+table replicas), ``documents`` (resource-policy actions, Parliament), ``artifacts`` (images, archives),
+``event_sources`` (Lambda mappings on SQS);
 ``_graph`` holds the shared reference helpers. Only relative imports (see ``rules/__init__``).
 """
-from . import artifacts, documents, kms_grants, wiring
+from . import artifacts, documents, event_sources, kms_grants, wiring
 from .documents import _lint  # noqa: F401  (tests clear and inspect its cache)
 
-__all__ = ["POLICIES", "_lint", "artifacts", "documents", "kms_grants", "wiring"]
+__all__ = ["POLICIES", "_lint", "artifacts", "documents", "event_sources", "kms_grants", "wiring"]
 
-POLICIES = [*kms_grants.POLICIES, *wiring.POLICIES, *documents.POLICIES, *artifacts.POLICIES]
+POLICIES = [*kms_grants.POLICIES, *wiring.POLICIES, *documents.POLICIES, *artifacts.POLICIES, *event_sources.POLICIES]
