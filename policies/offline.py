@@ -65,8 +65,12 @@ def configure_request(info: pb.AnalyzerInfo, config: Optional[Mapping[str, Any]]
     reconciled = reconcile_config(info, config)
     configure = pb.ConfigureAnalyzerRequest()
     for name, (level, props) in reconciled.items():
-        configure.policyConfig[name].CopyFrom(pb.PolicyConfig(enforcementLevel=LEVEL_CODES[level],
-                                                              properties=struct(props)))
+        entry = configure.policyConfig[name]  # filled in place: one message per policy, not two
+        entry.enforcementLevel = LEVEL_CODES[level]
+        if props:
+            entry.properties.CopyFrom(struct(props))
+        else:
+            entry.properties.SetInParent()  # present but empty, as PolicyConfig(properties=Struct()) sets it
     return configure, {k: level for k, (level, _) in reconciled.items()}
 
 
