@@ -2,8 +2,9 @@
 
 Two ways in:
 - the Pulumi CLI runs ``policies/__main__.py`` with ``policies/`` as working directory, which
-  imports ``pack`` (and through it ``rules``) as top-level modules;
+  imports ``pack`` (and through it ``rules``) and ``engine`` (the servicer it serves) as
+  top-level modules;
 - the project (tests, offline preview) imports ``policies.pack`` / ``policies.offline`` from the
   repository root.
-``rules`` only uses relative imports inside itself, so it works under both names.
+``rules`` and ``engine`` only use relative imports inside themselves, so they work under both names.
 """
