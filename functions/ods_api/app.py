@@ -25,6 +25,10 @@ millisecond time, then a per-process counter, so ids of one process sort in writ
 the entry's ``Time`` is that millisecond, so a consumer ordering by (time, eventId), as
 ods_writer does, keeps the later of two quick writes to one key.
 
+A PUT that applies an event (``handle(..., order=Ordering(...))``, the Lambda's events trigger)
+stores ods_writer's envelope and is conditional on the event being newer (see ``Ordering``);
+when it is not, nothing is written or published and the answer is 200 {"stale": true}.
+
 Reads (and writes, so DAX's item cache stays coherent) go through DAX when DAX_ENDPOINT is set
 and the ``amazondax`` client is importable; otherwise DynamoDB, and the fallback is logged once.
 Low-level clients are used (thread-safe, unlike boto3 resources) because the container
@@ -120,6 +124,28 @@ class Config:
     event_source: str | None
     dax_endpoint: str | None
     alb_arn: str | None = None
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """Where an applied event sits in its key's history (trigger: events): stored as the ODS
+    writer's envelope (``_last_event_id``, ``_version``, ``_event_time``), and the write is
+    conditional on the event being strictly newer in the order (version, time, event id), exactly
+    as ods_writer's. ``time`` is UTC ISO with microseconds and a zero-padded year (sorts as text)."""
+
+    event_id: str
+    version: Decimal
+    time: str
+
+
+META_EVENT_ID, META_VERSION, META_TIME = "_last_event_id", "_version", "_event_time"
+# ods_writer's condition: the item is new, carries no (numeric) version, or the event is newer.
+ORDERED_CONDITION = (
+    "attribute_not_exists(#pk) OR attribute_not_exists(#ver) OR NOT attribute_type(#ver, :n)"
+    " OR #ver < :ver"
+    " OR (#ver = :ver AND (NOT attribute_type(#time, :s) OR #time < :time))"
+    " OR (#ver = :ver AND #time = :time AND (NOT attribute_type(#last, :s) OR #last < :eid))"
+)
 
 
 DAX_TLS_SCHEME = "daxs"
@@ -513,7 +539,38 @@ def _get(config: Config, keys: dict) -> tuple[int, dict]:
     return 200, {"item": _plain(item)}
 
 
-def _put(config: Config, keys: dict, body, headers, caller: alb_auth.Caller | None = None) -> tuple[int, dict]:
+def _stored(config: Config, keys: dict, item: dict, order: Ordering | None) -> bool:
+    """Put the item (with the ordering envelope when `order` is given, conditionally); False
+    when the ordering condition refused it (an event no newer than what the item holds)."""
+    if order is None:
+        serialized = {k: _serializer.serialize(v) for k, v in item.items()}
+        _data_client(config).put_item(TableName=config.table_name, Item=serialized)
+        return True
+    envelope = {META_EVENT_ID: order.event_id, META_VERSION: order.version, META_TIME: order.time}
+    serialized = {k: _serializer.serialize(v) for k, v in {**item, **envelope}.items()}
+    values = {":ver": order.version, ":time": order.time, ":eid": order.event_id, ":n": "N", ":s": "S"}
+    try:
+        _data_client(config).put_item(
+            TableName=config.table_name, Item=serialized, ConditionExpression=ORDERED_CONDITION,
+            ExpressionAttributeNames={"#pk": config.partition_key, "#ver": META_VERSION, "#time": META_TIME,
+                                      "#last": META_EVENT_ID},
+            ExpressionAttributeValues={k: _serializer.serialize(v) for k, v in values.items()})
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def _envelope_size(order: Ordering | None) -> int:
+    if order is None:
+        return 0
+    return (sum(len(name) for name in (META_EVENT_ID, META_VERSION, META_TIME)) + _utf8_len(order.event_id, "event id")
+            + len(order.time) + (len(order.version.as_tuple().digits) + 1) // 2 + 1)
+
+
+def _put(config: Config, keys: dict, body, headers, caller: alb_auth.Caller | None = None,
+         order: Ordering | None = None) -> tuple[int, dict]:
     if not config.event_bus_name or not config.event_source:
         raise ApiError(500, "service misconfigured: EVENT_BUS_NAME and EVENT_SOURCE are required for writes")
     payload = _parse_body(body, headers)
@@ -533,11 +590,13 @@ def _put(config: Config, keys: dict, body, headers, caller: alb_auth.Caller | No
         if name not in checked:
             size += _utf8_len(name, "key name") + (_utf8_len(value, name) if isinstance(value, str)
                                                    else (len(value.as_tuple().digits) + 1) // 2 + 1)
+    size += _envelope_size(order)
     if size > MAX_ITEM_BYTES:
         raise ApiError(413, f"item is {size} bytes as DynamoDB counts them; it stores at most {MAX_ITEM_BYTES}")
     item = {**checked, **keys}
     try:
-        serialized = {k: _serializer.serialize(v) for k, v in item.items()}
+        for v in item.values():
+            _serializer.serialize(v)
     except (TypeError, ValueError, ArithmeticError) as exc:
         raise ApiError(400, f"body cannot be stored: {exc}") from None
 
@@ -557,7 +616,10 @@ def _put(config: Config, keys: dict, body, headers, caller: alb_auth.Caller | No
             raise ApiError(413, f"the item's ItemUpserted event would be {size} bytes; EventBridge takes less than "
                                 f"{MAX_ENTRY_BYTES}")
         try:
-            _data_client(config).put_item(TableName=config.table_name, Item=serialized)
+            if not _stored(config, keys, item, order):
+                logger.info(dumps({"event": "event_not_newer", "sourceEventId": order.event_id, "keys": _plain(keys)}))
+                return 200, {"stale": True, "keys": _plain(keys),
+                             "message": "the item already holds this event or a newer one; nothing written"}
         except ClientError as exc:
             raise _refused(exc) or exc
     events = _client("events")
@@ -576,7 +638,7 @@ def _put(config: Config, keys: dict, body, headers, caller: alb_auth.Caller | No
     return 200, {"item": _plain(item), "eventId": eid}
 
 
-def _route(method: str, path: str, body, headers) -> tuple[int, dict]:
+def _route(method: str, path: str, body, headers, order: Ordering | None) -> tuple[int, dict]:
     method = (method or "").upper()
     parts = [_segment(p) for p in path.split("?", 1)[0].strip("/").split("/")]
     if parts == ["health"]:
@@ -594,14 +656,16 @@ def _route(method: str, path: str, body, headers) -> tuple[int, dict]:
             raise ApiError(405, f"method {method} not allowed on /items: use GET or PUT")
         config = load_config()
         keys = _keys(config, parts[1:])
-        return _get(config, keys) if method == "GET" else _put(config, keys, body, headers, caller)
+        return _get(config, keys) if method == "GET" else _put(config, keys, body, headers, caller, order)
     raise ApiError(404, f"no route for {method} {path.split('?', 1)[0]}")
 
 
 def handle(method: str, path: str, body: bytes | str | None = None,
-           headers: Mapping[str, str] | None = None) -> tuple[int, dict]:
+           headers: Mapping[str, str] | None = None, *, order: Ordering | None = None) -> tuple[int, dict]:
+    """`order`: a PUT that applies an event (lambda_handler, trigger events) is stored only when
+    the event is newer than what the item holds (see Ordering); a PUT without it always writes."""
     try:
-        return _route(method, path or "/", body, headers)
+        return _route(method, path or "/", body, headers, order)
     except ApiError as exc:
         if exc.status >= 500:
             logger.error(json.dumps({"event": "api_error", "status": exc.status, "message": exc.message}))

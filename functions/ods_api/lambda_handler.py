@@ -4,6 +4,12 @@ EventBridge events when the service is subscribed to its data product's bus (tri
 An event's ``detail.item`` (or ``detail`` itself) must carry the key attributes; it is applied
 through the same validated PUT as an HTTP request, so it is stored and re-published once.
 
+Events are applied in order, as ods_writer applies them: the item carries ods_writer's envelope
+(``_last_event_id``, ``_version`` = ``detail.version`` or 0, ``_event_time`` = the event's time
+in UTC) and the write happens only when the event is strictly newer in (version, time, event
+id); an event no newer than the item is "stale": nothing is written or published. An HTTP PUT
+writes without the envelope, so the next event applies after it whatever its time.
+
 With trigger events the rule sends to a queue and Lambda polls it (an SQS batch in ``Records``):
 each body is parsed with exact decimals; an event that cannot be applied goes to ``DLQ_URL`` as
 ``{"reason", "event"}`` at once (a permanent error is never retried); a transient failure (the
@@ -21,7 +27,8 @@ import binascii
 import json
 import logging
 import os
-from decimal import Decimal
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
 
@@ -33,6 +40,8 @@ logger = logging.getLogger("ods_api")
 # SQS takes at most 1 MiB per message (SendMessage); a dead letter that would exceed it keeps a
 # preview of the event instead.
 MAX_DLQ_BODY = 1_000_000
+# ods_writer's rule: an event time further ahead would win every later comparison.
+MAX_FUTURE_SKEW = timedelta(minutes=15)
 
 # Checked during the Lambda init phase: a plaintext DAX endpoint fails the function's start
 # with the reason, rather than every request hanging on a TLS cluster.
@@ -54,11 +63,48 @@ class InvalidEvent(ValueError):
     """An EventBridge event this service cannot apply; raised so it goes to the DLQ."""
 
 
+def _event_time(event: dict) -> str:
+    """The event's `time` as ods_writer stores it: UTC, microseconds, zero-padded year."""
+    value = event.get("time")
+    if not isinstance(value, str):
+        raise InvalidEvent(f"event {event.get('id')}: time must be an ISO-8601 string")
+    text = value.strip()
+    text = text[:-1] + "+00:00" if text.endswith(("z", "Z")) else text
+    try:
+        parsed = datetime.fromisoformat(text)
+        moment = (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        raise InvalidEvent(f"event {event.get('id')}: time {value[:64]!r} is not an ISO-8601 time in years 1..9999 UTC") from None
+    if moment > datetime.now(timezone.utc) + MAX_FUTURE_SKEW:
+        raise InvalidEvent(f"event {event.get('id')}: time {value[:64]!r} is more than 15 minutes in the future")
+    return (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:{moment.minute:02d}:"
+            f"{moment.second:02d}.{moment.microsecond:06d}Z")
+
+
+def _ordering(event: dict, detail: dict) -> "app.Ordering":
+    """Where the event sits in its key's history: ods_writer's (version, time, event id)."""
+    event_id = detail.get("eventId", event.get("id"))
+    if not isinstance(event_id, str) or not event_id.strip() or len(event_id.encode("utf-8", "surrogatepass")) > 1024:
+        raise InvalidEvent(f"event {event.get('id')}: no string detail.eventId or id (at most 1024 bytes)")
+    version = detail.get("version", 0)
+    if isinstance(version, bool) or not isinstance(version, (int, float, Decimal)):
+        raise InvalidEvent(f"event {event.get('id')}: detail.version must be a number")
+    try:
+        version = Decimal(str(version))
+        if not version.is_finite() or len(version.normalize().as_tuple().digits) > 38:
+            raise InvalidOperation
+    except InvalidOperation:
+        raise InvalidEvent(f"event {event.get('id')}: detail.version is not a number DynamoDB stores") from None
+    return app.Ordering(event_id=event_id, version=version, time=_event_time(event))
+
+
 def _from_eventbridge(event: dict) -> dict:
     detail = event.get("detail")
     if not isinstance(detail, dict):
         raise InvalidEvent(f"event {event.get('id')}: detail must be an object")
-    item = detail.get("item", detail)
+    # {"item": {...}} (what ods_api publishes) or the attributes in detail itself, less the
+    # envelope names ods_writer leaves out too.
+    item = detail["item"] if "item" in detail else {k: v for k, v in detail.items() if k not in ("eventId", "keys")}
     if not isinstance(item, dict):
         raise InvalidEvent(f"event {event.get('id')}: detail.item must be an object")
     config = app.load_config()
@@ -71,11 +117,14 @@ def _from_eventbridge(event: dict) -> dict:
         body = app.dumps(item)
     except (UnicodeEncodeError, ValueError, TypeError, RecursionError) as exc:
         raise InvalidEvent(f"event {event.get('id')}: detail.item cannot be applied ({type(exc).__name__})") from None
-    status, payload = app.handle("PUT", path, body, {"content-type": "application/json"})
+    order = _ordering(event, detail)
+    status, payload = app.handle("PUT", path, body, {"content-type": "application/json"}, order=order)
     if status >= 400:
         if status < 500:
             raise InvalidEvent(f"event {event.get('id')}: {payload.get('message')}")
         raise RuntimeError(f"event {event.get('id')}: {payload.get('message')}")
+    if payload.get("stale"):
+        return {"applied": False, "stale": True, "sourceEventId": event.get("id")}
     return {"applied": True, "eventId": payload.get("eventId"), "sourceEventId": event.get("id")}
 
 
@@ -106,15 +155,15 @@ def _apply_message(body: Any) -> str:
         _dead_letter("SQS body is not an EventBridge event (a JSON object)", body)
         return "dead_lettered"
     try:
-        _from_eventbridge(event)
+        result = _from_eventbridge(event)
     except InvalidEvent as exc:
         _dead_letter(str(exc), event)
         return "dead_lettered"
-    return "applied"
+    return "stale" if result.get("stale") else "applied"
 
 
 def _from_sqs(event: dict) -> dict:
-    summary: dict[str, Any] = {"applied": 0, "dead_lettered": 0, "batchItemFailures": []}
+    summary: dict[str, Any] = {"applied": 0, "stale": 0, "dead_lettered": 0, "batchItemFailures": []}
     for record in event["Records"]:
         message_id = record.get("messageId") if isinstance(record, dict) else None
         try:

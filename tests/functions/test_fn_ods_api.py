@@ -252,7 +252,7 @@ def test_queued_events_are_applied_exactly_and_bad_ones_dead_lettered_at_once(en
     good = good.replace('"status": "PAID"', f'"status": "PAID", "amount": {exact}')
     result = lam.handler(sqs_batch(good, json.dumps(eventbridge_event({"status": "NO-KEY"}, "evt-31")),
                                    "not json", "[1, 2]"), None)
-    assert result == {"applied": 1, "dead_lettered": 3, "batchItemFailures": []}
+    assert result == {"applied": 1, "stale": 0, "dead_lettered": 3, "batchItemFailures": []}
     item = boto3.client("dynamodb").get_item(TableName=TABLE, Key={"orderId": {"S": "o-30"}})["Item"]
     assert item["amount"] == {"N": exact}
     # One change event (moto renders its detail through floats, so its digits are not checked here).
@@ -270,18 +270,70 @@ def test_a_transient_failure_returns_only_that_message(env, events_dlq, monkeypa
     calls = []
     real = lam.app.handle
 
-    def flaky(method, path, body=None, headers=None):
+    def flaky(method, path, body=None, headers=None, **kw):
         calls.append(path)
         if path.endswith("o-41"):
             return 502, {"message": "the data store is unavailable, try again"}
-        return real(method, path, body, headers)
+        return real(method, path, body, headers, **kw)
 
     monkeypatch.setattr(lam.app, "handle", flaky)
     bodies = [json.dumps(eventbridge_event({"orderId": f"o-4{i}"}, f"evt-4{i}")) for i in range(3)]
     result = lam.handler(sqs_batch(*bodies), None)
-    assert result == {"applied": 2, "dead_lettered": 0, "batchItemFailures": [{"itemIdentifier": "m-1"}]}
+    assert result == {"applied": 2, "stale": 0, "dead_lettered": 0, "batchItemFailures": [{"itemIdentifier": "m-1"}]}
     assert sorted(i["orderId"] for i in table_items()) == ["o-40", "o-42"]
     assert captured(events_dlq) == []
+
+
+def timed(detail, event_id, time):
+    return {**eventbridge_event(detail, event_id), "time": time}
+
+
+def test_queued_events_apply_in_event_order_whatever_the_delivery_order(env, events_dlq):
+    """Two events for one key delivered newest first (EventBridge retries, SQS redelivery): the
+    older one is stale, nothing written or published; the same event twice writes once; equal
+    times order by event id; the envelope is ods_writer's, so the two writers converge."""
+    lam = load_function("ods_api", "lambda_handler")
+    newer = timed({"orderId": "o-50", "status": "SHIPPED"}, "evt-b", "2026-11-26T10:00:05Z")
+    older = timed({"orderId": "o-50", "status": "PAID"}, "evt-a", "2026-11-26T10:00:01Z")
+    result = lam.handler(sqs_batch(json.dumps(newer), json.dumps(older), json.dumps(newer)), None)
+    assert result == {"applied": 1, "stale": 2, "dead_lettered": 0, "batchItemFailures": []}
+    item = boto3.client("dynamodb").get_item(TableName=TABLE, Key={"orderId": {"S": "o-50"}})["Item"]
+    assert (item["status"], item["_last_event_id"], item["_event_time"], item["_version"]) == (
+        {"S": "SHIPPED"}, {"S": "evt-b"}, {"S": "2026-11-26T10:00:05.000000Z"}, {"N": "0"})
+    assert [e["detail"]["item"]["status"] for e in captured(env["queue"])] == ["SHIPPED"]
+    # Same second: the larger event id wins, in either delivery order; a higher version wins over time.
+    same_a = timed({"orderId": "o-51", "status": "A"}, "evt-1", "2026-11-26T10:00:00+00:00")
+    same_b = timed({"orderId": "o-51", "status": "B"}, "evt-2", "2026-11-26T11:00:00+01:00")
+    assert lam.handler(sqs_batch(json.dumps(same_b), json.dumps(same_a)), None)["stale"] == 1
+    versioned = timed({"orderId": "o-51", "status": "V", "version": 2}, "evt-0", "2026-11-26T09:00:00Z")
+    assert lam.handler(sqs_batch(json.dumps(versioned)), None)["applied"] == 1
+    got = boto3.client("dynamodb").get_item(TableName=TABLE, Key={"orderId": {"S": "o-51"}})["Item"]
+    assert (got["status"], got["_version"]) == ({"S": "V"}, {"N": "2"})
+    assert captured(events_dlq) == []
+
+
+def test_an_http_put_clears_the_envelope_so_the_next_event_applies(env, events_dlq):
+    lam = load_function("ods_api", "lambda_handler")
+    lam.handler(sqs_batch(json.dumps(timed({"orderId": "o-52", "s": 1}, "evt-9", "2026-11-26T10:00:00Z"))), None)
+    assert lam.handler(http_api_event("PUT", "/items/o-52", json.dumps({"s": 2})), None)["statusCode"] == 200
+    item = boto3.client("dynamodb").get_item(TableName=TABLE, Key={"orderId": {"S": "o-52"}})["Item"]
+    assert "_last_event_id" not in item and item["s"] == {"N": "2"}
+    older = timed({"orderId": "o-52", "s": 3}, "evt-1", "2026-11-26T09:00:00Z")
+    assert lam.handler(sqs_batch(json.dumps(older)), None)["applied"] == 1
+
+
+@pytest.mark.parametrize("event, reason", [
+    (timed({"orderId": "o-53"}, "evt-f", "2999-01-01T00:00:00Z"), "more than 15 minutes in the future"),
+    (timed({"orderId": "o-53"}, "evt-t", "yesterday"), "is not an ISO-8601 time"),
+    (timed({"orderId": "o-53", "version": "2"}, "evt-v", "2026-11-26T09:00:00Z"), "detail.version must be a number"),
+    (timed({"orderId": "o-53", "eventId": 7}, "evt-i", "2026-11-26T09:00:00Z"), "no string detail.eventId or id"),
+])
+def test_events_without_a_usable_order_are_dead_lettered(env, events_dlq, event, reason):
+    lam = load_function("ods_api", "lambda_handler")
+    assert lam.handler(sqs_batch(json.dumps(event)), None)["dead_lettered"] == 1
+    [letter] = captured(events_dlq)
+    assert reason in letter["reason"]
+    assert table_items() == []
 
 
 def test_without_dlq_url_a_bad_event_is_retried_not_lost(env):
