@@ -6,6 +6,7 @@ through the analyzer interface (policies.offline.analyze), as the engine drives 
 policy_cases.Case, for the pack-wide case table."""
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
@@ -569,6 +570,152 @@ def test_the_shipped_writer_mapping_is_accepted():
     assert found(analyze(resources), ESM_RULE) == []
 
 
+# --- i. LF-tag values exist ------------------------------------------------------------------------
+
+LF_TAG = "aws:lakeformation/lfTag:LfTag"
+LF_TAGS = "aws:lakeformation/resourceLfTags:ResourceLfTags"
+LF_VALUES = "lakeformation-lf-tag-values-exist"
+CLASSIFICATION = ("public", "internal", "confidential", "restricted")
+OTHER_CATALOG = "333333333333"
+
+
+def lf_tag(values=CLASSIFICATION, *, key="ddp:classification", name="classification", **extra) -> dict:
+    return res(LF_TAG, name, {"key": key, "values": values if values == UNKNOWN else list(values), **extra})
+
+
+def pair(value, key="ddp:classification", **extra) -> dict:
+    return {"key": key, "value": value, **extra}
+
+
+def tagging(*pairs, name="orders-tags", **extra) -> dict:
+    return res(LF_TAGS, name, {"lfTags": list(pairs), "table": {"databaseName": "retail_dev_orders", "name": "orders"},
+                               **extra})
+
+
+def expression(*values, key="ddp:classification") -> dict:
+    return {"key": key, "values": list(values)}
+
+
+def tag_grant(*expressions, name="datasets", **policy_extra) -> dict:
+    return res(LF, name, {"principal": CONSUMER, "permissions": ["SELECT", "DESCRIBE"],
+                          "permissionsWithGrantOptions": ["SELECT", "DESCRIBE"],
+                          "lfTagPolicy": {"resourceType": "TABLE", "expressions": list(expressions), **policy_extra}})
+
+
+def assigned(value, *, tagging_name="orders-tags", key="ddp:classification", catalog=ACCOUNT, tag="classification",
+             allowed=", ".join(CLASSIFICATION)) -> str:
+    return (f"ResourceLfTags '{tagging_name}' assigns LF-tag '{key}' (catalog {catalog} in us-east-1) the value "
+            f"'{value}', which LfTag '{tag}' does not define (allowed: {allowed}); Lake Formation refuses "
+            "AddLFTagsToResource.")
+
+
+def granted(value, *, grant="datasets", key="ddp:classification", catalog=ACCOUNT, tag="classification",
+            allowed=", ".join(CLASSIFICATION)) -> str:
+    return (f"Lake Formation grant '{grant}' has an LF-tag expression on '{key}' (catalog {catalog} in us-east-1) "
+            f"with the value '{value}', which LfTag '{tag}' does not define (allowed: {allowed}); Lake Formation "
+            "refuses GrantPermissions.")
+
+
+def test_assignments_and_expressions_with_defined_values_pass():
+    product = lf_tag(["orders"], key="ddp:product", name="product")
+    report = run(lf_tag(), product, tagging(pair("internal"), pair("orders", key="ddp:product")),
+                 tag_grant(expression("orders", key="ddp:product"), expression("public", "internal")))
+    assert found(report, LF_VALUES) == [] and LF_VALUES in report.applicable
+    # Lake Formation stores keys and values in lower case: case alone is no violation.
+    assert found(run(lf_tag(), tagging(pair("Internal", key="DDP:Classification")),
+                     tag_grant(expression("PUBLIC"))), LF_VALUES) == []
+
+
+def test_an_assigned_value_the_tag_does_not_define_is_reported():
+    assert found(run(lf_tag(), tagging(pair("internal"), pair("secret"))), LF_VALUES) == [assigned("secret")]
+
+
+def test_an_expression_value_the_tag_does_not_define_is_reported():
+    product = lf_tag(["orders"], key="ddp:product", name="product")
+    grant = tag_grant(expression("orders", "returns", key="ddp:product"), expression("public", "secret"))
+    assert found(run(lf_tag(), product, grant), LF_VALUES) == [
+        granted("returns", key="ddp:product", tag="product", allowed="orders"), granted("secret")]
+
+
+def test_a_key_without_an_lf_tag_in_the_stack_is_not_judged():
+    """The key may already exist in the account (created outside this stack): not decidable here."""
+    foreign = dict(key="finance:owner")
+    assert found(run(lf_tag(), tagging(pair("anyone", **foreign)), tag_grant(expression("anyone", **foreign))),
+                 LF_VALUES) == []
+    assert found(run(tagging(pair("secret")), tag_grant(expression("secret"))), LF_VALUES) == []
+
+
+def test_unknown_values_are_left_out_and_never_fail():
+    # unknown keys, values, lists and policies (first preview): nothing to judge, no crash
+    unknowns = [tagging(pair(UNKNOWN), pair("secret", key=UNKNOWN), name="a"),
+                res(LF_TAGS, "b", {"lfTags": UNKNOWN, "database": {"name": "db"}}),
+                res(LF_TAGS, "c", {"lfTags": [UNKNOWN, pair("internal")], "database": {"name": "db"}}),
+                tag_grant(expression(UNKNOWN), expression("public", key=UNKNOWN), name="d"),
+                res(LF, "e", {"principal": CONSUMER, "permissions": ["DESCRIBE"], "lfTagPolicy": UNKNOWN}),
+                tag_grant(UNKNOWN, name="f"),
+                res(LF, "g", {"principal": CONSUMER, "permissions": ["DESCRIBE"],
+                              "lfTagPolicy": {"resourceType": "TABLE", "expressions": UNKNOWN}})]
+    assert found(run(lf_tag(), *unknowns), LF_VALUES) == []
+    # values of a list are judged one by one: the known bad one is reported beside an unknown one
+    assert found(run(lf_tag(), tag_grant(expression(UNKNOWN, "secret"))), LF_VALUES) == [granted("secret")]
+    # an LfTag whose values or catalog are not all known yet decides nothing for its key
+    for undecided in (lf_tag(["public", UNKNOWN]), lf_tag(["public"], catalogId=UNKNOWN), lf_tag(UNKNOWN),
+                      res(LF_TAG, "classification", {"key": "ddp:classification"})):
+        assert found(run(undecided, tagging(pair("secret")), tag_grant(expression("secret"))), LF_VALUES) == []
+    # an assignment whose catalog is not known yet is not matched to any catalog's tag
+    assert found(run(lf_tag(), tagging(pair("secret", catalogId=UNKNOWN))), LF_VALUES) == []
+
+
+def test_catalog_qualified_tags_are_matched_by_catalog():
+    other = lf_tag(["public"], catalogId=OTHER_CATALOG)
+    # the same key in the provider's account has no LfTag in the stack: not judged
+    assert found(run(other, tagging(pair("secret")), tag_grant(expression("secret"))), LF_VALUES) == []
+    in_other = [tagging(pair("secret", catalogId=OTHER_CATALOG)), tagging(pair("secret"), catalogId=OTHER_CATALOG,
+                                                                          name="whole-request"),
+                tag_grant(expression("public", "secret"), catalogId=OTHER_CATALOG)]
+    assert found(run(other, *in_other), LF_VALUES) == [
+        assigned("secret", catalog=OTHER_CATALOG, allowed="public"),
+        assigned("secret", tagging_name="whole-request", catalog=OTHER_CATALOG, allowed="public"),
+        granted("secret", catalog=OTHER_CATALOG, allowed="public")]
+    # an LfTag without catalogId lives in the provider's account: an explicit catalogId of it matches
+    assert found(run(lf_tag(), tagging(pair("secret", catalogId=ACCOUNT))), LF_VALUES) == [assigned("secret")]
+
+
+def test_tags_are_matched_in_their_region():
+    """The Data Catalog, and its LF-tags, are regional: a tag made in us-east-1 does not judge us-west-2."""
+    dr = provider("dr", region="us-west-2")
+    dr_ref = f"{dr['urn']}::dr-provider-id"
+    in_dr = res(LF_TAGS, "dr-tags", {"lfTags": [pair("secret")], "database": {"name": "db"}}, provider_ref=dr_ref)
+    assert found(run(dr, lf_tag(), in_dr), LF_VALUES) == []
+    dr_tag = res(LF_TAG, "dr-classification", {"key": "ddp:classification", "values": ["public"]}, provider_ref=dr_ref)
+    assert found(run(dr, dr_tag, in_dr), LF_VALUES) == [
+        f"ResourceLfTags 'dr-tags' assigns LF-tag 'ddp:classification' (catalog {ACCOUNT} in us-west-2) the value "
+        "'secret', which LfTag 'dr-classification' does not define (allowed: public); Lake Formation refuses "
+        "AddLFTagsToResource."]
+
+
+def test_a_wildcard_expression_value_is_not_judged():
+    assert found(run(lf_tag(), tag_grant(expression("*"))), LF_VALUES) == []
+
+
+def test_the_shipped_lf_tags_and_grants_are_accepted():
+    """The dev graph's LF-tags, their assignments and the consumer's LF-tag grants, through the rule."""
+    from offline.runner import shipped_run
+    resources = shipped_run("dev").resources()
+    assert [r for r in resources if r["type"] == LF_TAG] and [r for r in resources if r["type"] == LF_TAGS]
+    assert [r for r in resources if r["type"] == LF and "lfTagPolicy" in r["inputs"]]
+    report = analyze(resources)
+    assert found(report, LF_VALUES) == [] and LF_VALUES in report.applicable
+    # Not vacuous: without 'internal' on the classification tag, its assignments and the grant are reported.
+    narrowed = copy.deepcopy(resources)
+    tag = next(r for r in narrowed if r["type"] == LF_TAG and r["inputs"]["key"] == "ddp:classification")
+    for props in (tag["inputs"], tag["outputs"]):
+        props["values"] = [v for v in props["values"] if v != "internal"]
+    msgs = found(analyze(narrowed), LF_VALUES)
+    assert msgs and all("the value 'internal'" in m for m in msgs)
+    assert {m.split("'")[1] for m in msgs} >= {"orders-orders-tags", "orders-consumer-222222222222-datasets"}
+
+
 # --- the pack-wide case table --------------------------------------------------------------------
 
 DEPLOYABILITY_CASES = {
@@ -595,6 +742,9 @@ DEPLOYABILITY_CASES = {
                     message="packages code from '/nonexistent/ddp-artifact', which does not exist"),
     ESM_RULE: dict(compliant=esm_stack(), violating=esm_stack(visibility=20),
                    message="has a visibility timeout of 20 s, below function 'writer''s timeout of 30 s"),
+    LF_VALUES: dict(compliant=[lf_tag(), tagging(pair("internal")), tag_grant(expression("public"))],
+                    violating=[lf_tag(), tagging(pair("secret")), tag_grant(expression("public", "secret"))],
+                    message="with the value 'secret', which LfTag 'classification' does not define"),
 }
 
 

@@ -124,6 +124,7 @@ EXPECTED = {
     "container-images-built-by-deployment": ("mandatory", "-"),
     "lambda-artifacts-exist": ("mandatory", "-"),
     "lambda-sqs-event-source-accepted": ("mandatory", "-"),
+    "lakeformation-lf-tag-values-exist": ("mandatory", "-"),
 }
 # Controls AWS's FSBP list (Security Hub User Guide, "Controls that apply to FSBP") does not contain:
 NOT_FSBP = {"S3.14", "S3.17", "KMS.4", "DynamoDB.6", "ELB.16", "ECS.9", "DynamoDB.7", "Transfer.2"}
