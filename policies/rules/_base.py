@@ -102,8 +102,9 @@ def stack_policy(*, name: str, description: str, applies_to: Sequence[str], chec
     """A stack policy; not-applicable when the stack holds no resource of ``applies_to``
     (a type token, or a prefix ending in ':' such as 'aws:').
 
-    ``reads``: the other types ``check`` looks at (besides ``applies_to`` and providers), so the
-    offline check can hand the policy only those; tests hold it equal to the full hand-over.
+    ``reads``: the other types ``check`` looks at (besides ``applies_to`` and providers): the
+    rule's declared inputs. tests/policies/test_policy_pack.py hands each stack rule only those
+    types on every fixture and holds its results equal to the whole stack's.
     ``check(resources, cfg)`` yields (message, urn-or-None)."""
     def matches(resource_type: str) -> bool:
         return type_matches(resource_type, applies_to)
