@@ -4,9 +4,12 @@
 
 Routes (``{sk}`` only when the table has a sort key):
   GET /health               liveness; 503 when the service is misconfigured
-  GET /items/{pk}[/{sk}]    200 {"item": ...} or 404
-  PUT /items/{pk}[/{sk}]    JSON object body -> upsert, then exactly one "ItemUpserted" event
-                            on EventBridge; 200 {"item": ..., "eventId": ...}
+  GET /items/{pk}[/{sk}]    200 {"item": ..., "version": n} or 404 (names starting with "_"
+                            are the store's and not part of the item)
+  PUT /items/{pk}[/{sk}]    JSON object body -> upsert as the item's next revision, then exactly
+                            one "ItemUpserted" event on EventBridge with detail.version = the
+                            revision; 200 {"item": ..., "eventId": ..., "version": n}; 409 when
+                            other writers kept moving the revision (5 attempts)
 
 Bad input gets a 4xx with {"message": ...} and nothing is written or published. Everything
 DynamoDB or EventBridge would refuse for good is refused before the write, so an item is never
@@ -139,6 +142,12 @@ class Ordering:
 
 
 META_EVENT_ID, META_VERSION, META_TIME = "_last_event_id", "_version", "_event_time"
+# The store-assigned revision of an item: every write of this service reads it and writes
+# revision+1 on condition that no other instance moved it first, and publishes it as the
+# ItemUpserted event's detail.version, so the table's order and the events' order are one order,
+# whatever the instances' clocks say.
+META_REVISION = "_revision"
+REVISION_ATTEMPTS = 5
 # ods_writer's condition: the item is new, carries no (numeric) version, or the event is newer.
 ORDERED_CONDITION = (
     "attribute_not_exists(#pk) OR attribute_not_exists(#ver) OR NOT attribute_type(#ver, :n)"
@@ -536,37 +545,109 @@ def _get(config: Config, keys: dict) -> tuple[int, dict]:
     if "Item" not in response or not response["Item"]:
         return 404, {"message": "item not found", "keys": _plain(keys)}
     item = {k: _deserializer.deserialize(v) for k, v in response["Item"].items()}
-    return 200, {"item": _plain(item)}
+    # Names starting with "_" are the store's (no client may write them): the revision is
+    # answered as "version", the ODS writer's ordering envelope is not part of the item.
+    revision = item.get(META_REVISION)
+    answer: dict[str, Any] = {"item": _plain({k: v for k, v in item.items() if not k.startswith("_")})}
+    if isinstance(revision, Decimal):
+        answer["version"] = _plain(revision)
+    return 200, answer
 
 
-def _stored(config: Config, keys: dict, item: dict, order: Ordering | None) -> bool:
-    """Put the item (with the ordering envelope when `order` is given, conditionally); False
-    when the ordering condition refused it (an event no newer than what the item holds)."""
-    if order is None:
-        serialized = {k: _serializer.serialize(v) for k, v in item.items()}
-        _data_client(config).put_item(TableName=config.table_name, Item=serialized)
-        return True
-    envelope = {META_EVENT_ID: order.event_id, META_VERSION: order.version, META_TIME: order.time}
-    serialized = {k: _serializer.serialize(v) for k, v in {**item, **envelope}.items()}
-    values = {":ver": order.version, ":time": order.time, ":eid": order.event_id, ":n": "N", ":s": "S"}
+def _revision(config: Config, keys: dict) -> Decimal:
+    """The item's store-assigned revision, read strongly consistent (DAX passes such reads to
+    DynamoDB); 0 when the item or a numeric revision is absent."""
+    response = _data_client(config).get_item(
+        TableName=config.table_name, Key={k: _serializer.serialize(v) for k, v in keys.items()}, ConsistentRead=True,
+        ProjectionExpression="#rev", ExpressionAttributeNames={"#rev": META_REVISION})
+    value = (response.get("Item") or {}).get(META_REVISION) or {}
+    return Decimal(value["N"]) if "N" in value else Decimal(0)
+
+
+def _stored(config: Config, keys: dict, item: dict, order: Ordering | None, current: Decimal) -> str:
+    """Put the item as revision current+1, only if it is still at `current` (and, with `order`,
+    only if the event is newer: ods_writer's envelope and condition). 'stored', 'stale' (the
+    item holds this event or a newer one) or 'raced' (another writer moved the revision first)."""
+    stamps: dict[str, Any] = {META_REVISION: current + 1}
+    names = {"#rev": META_REVISION}
+    # DynamoDB refuses names and values an expression does not use: each is added with its use.
+    values: dict[str, Any] = {":n": "N"} if current == 0 else {":rev": current}
+    # DynamoDB refuses redundant parentheses: an OR is wrapped only where it is combined below.
+    condition = "attribute_not_exists(#rev) OR NOT attribute_type(#rev, :n)" if current == 0 else "#rev = :rev"
+    if order is not None:
+        stamps |= {META_EVENT_ID: order.event_id, META_VERSION: order.version, META_TIME: order.time}
+        names |= {"#pk": config.partition_key, "#ver": META_VERSION, "#time": META_TIME, "#last": META_EVENT_ID}
+        values |= {":ver": order.version, ":time": order.time, ":eid": order.event_id, ":n": "N", ":s": "S"}
+        condition = f"({ORDERED_CONDITION}) AND " + (f"({condition})" if current == 0 else condition)
     try:
         _data_client(config).put_item(
-            TableName=config.table_name, Item=serialized, ConditionExpression=ORDERED_CONDITION,
-            ExpressionAttributeNames={"#pk": config.partition_key, "#ver": META_VERSION, "#time": META_TIME,
-                                      "#last": META_EVENT_ID},
+            TableName=config.table_name, Item={k: _serializer.serialize(v) for k, v in {**item, **stamps}.items()},
+            ConditionExpression=condition, ExpressionAttributeNames=names,
             ExpressionAttributeValues={k: _serializer.serialize(v) for k, v in values.items()})
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+        if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
+        return "raced" if order is None or _revision(config, keys) != current else "stale"
+    return "stored"
 
 
 def _envelope_size(order: Ordering | None) -> int:
+    """Bytes the stamps add to the item: the revision (at most 38 digits) and the event envelope."""
+    size = len(META_REVISION) + 21
     if order is None:
-        return 0
-    return (sum(len(name) for name in (META_EVENT_ID, META_VERSION, META_TIME)) + _utf8_len(order.event_id, "event id")
-            + len(order.time) + (len(order.version.as_tuple().digits) + 1) // 2 + 1)
+        return size
+    return (size + sum(len(name) for name in (META_EVENT_ID, META_VERSION, META_TIME))
+            + _utf8_len(order.event_id, "event id") + len(order.time) + (len(order.version.as_tuple().digits) + 1) // 2 + 1)
+
+
+def _entry(config: Config, keys: dict, item: dict, caller: alb_auth.Caller | None,
+           revision: Decimal) -> tuple[dict, str]:
+    """The ItemUpserted PutEvents entry of a write and its event id."""
+    eid, millis = event_id()
+    occurred = datetime.fromtimestamp(millis / 1000, tz=timezone.utc)
+    detail = {"eventId": eid, "version": revision, "keys": _plain(keys), "item": _plain(item),
+              "occurredAt": occurred.isoformat(timespec="milliseconds").replace("+00:00", "Z")}
+    if caller is not None:
+        detail["caller"] = caller.subject
+    # Time = the write's millisecond (EventBridge keeps the second): the event's time then
+    # orders like its id, not like the moment a retried PutEvents finally went through.
+    entry = {"Time": occurred, "Source": config.event_source, "DetailType": DETAIL_TYPE,
+             "Detail": dumps(detail, compact=True, ensure_ascii=False), "EventBusName": config.event_bus_name}
+    size = entry_size(entry)
+    if size >= MAX_ENTRY_BYTES:
+        raise ApiError(413, f"the item's ItemUpserted event would be {size} bytes; EventBridge takes less than "
+                            f"{MAX_ENTRY_BYTES}")
+    return entry, eid
+
+
+def _write(config: Config, keys: dict, item: dict, caller: alb_auth.Caller | None,
+           order: Ordering | None) -> tuple[dict, str, Decimal] | None:
+    """Store the item as its next revision; (entry, event id, revision), or None when stale.
+    Another instance writing the same key in between moves the revision: read it again and retry."""
+    with _key_lock(keys):
+        for _ in range(REVISION_ATTEMPTS):
+            try:
+                current = _revision(config, keys)
+                entry, eid = _entry(config, keys, item, caller, current + 1)
+                outcome = _stored(config, keys, item, order, current)
+            except ClientError as exc:
+                raise _refused(exc) or exc
+            if outcome == "stored":
+                return entry, eid, current + 1
+            if outcome == "stale":
+                return None
+    raise ApiError(409, f"the item kept changing while being written ({REVISION_ATTEMPTS} attempts); retry")
+
+
+def _publish(entry: dict, eid: str) -> bool:
+    events = _client("events")
+    for attempt in range(1, PUT_EVENTS_ATTEMPTS + 1):
+        response = events.put_events(Entries=[entry])
+        if not response.get("FailedEntryCount"):
+            return True
+        logger.warning(json.dumps({"event": "put_events_failed", "eventId": eid, "attempt": attempt,
+                                   "entries": response.get("Entries")}))
+    return False
 
 
 def _put(config: Config, keys: dict, body, headers, caller: alb_auth.Caller | None = None,
@@ -600,42 +681,19 @@ def _put(config: Config, keys: dict, body, headers, caller: alb_auth.Caller | No
     except (TypeError, ValueError, ArithmeticError) as exc:
         raise ApiError(400, f"body cannot be stored: {exc}") from None
 
-    with _key_lock(keys):
-        eid, millis = event_id()
-        occurred = datetime.fromtimestamp(millis / 1000, tz=timezone.utc)
-        detail = {"eventId": eid, "keys": _plain(keys), "item": _plain(item),
-                  "occurredAt": occurred.isoformat(timespec="milliseconds").replace("+00:00", "Z")}
-        if caller is not None:
-            detail["caller"] = caller.subject
-        # Time = the write's millisecond (EventBridge keeps the second): the event's time then
-        # orders like its id, not like the moment a retried PutEvents finally went through.
-        entry = {"Time": occurred, "Source": config.event_source, "DetailType": DETAIL_TYPE,
-                 "Detail": dumps(detail, compact=True, ensure_ascii=False), "EventBusName": config.event_bus_name}
-        size = entry_size(entry)
-        if size >= MAX_ENTRY_BYTES:
-            raise ApiError(413, f"the item's ItemUpserted event would be {size} bytes; EventBridge takes less than "
-                                f"{MAX_ENTRY_BYTES}")
-        try:
-            if not _stored(config, keys, item, order):
-                logger.info(dumps({"event": "event_not_newer", "sourceEventId": order.event_id, "keys": _plain(keys)}))
-                return 200, {"stale": True, "keys": _plain(keys),
-                             "message": "the item already holds this event or a newer one; nothing written"}
-        except ClientError as exc:
-            raise _refused(exc) or exc
-    events = _client("events")
-    for attempt in range(1, PUT_EVENTS_ATTEMPTS + 1):
-        response = events.put_events(Entries=[entry])
-        if not response.get("FailedEntryCount"):
-            break
-        logger.warning(json.dumps({"event": "put_events_failed", "eventId": eid, "attempt": attempt,
-                                   "entries": response.get("Entries")}))
-    else:
+    written = _write(config, keys, item, caller, order)
+    if written is None:
+        logger.info(dumps({"event": "event_not_newer", "sourceEventId": order.event_id, "keys": _plain(keys)}))
+        return 200, {"stale": True, "keys": _plain(keys),
+                     "message": "the item already holds this event or a newer one; nothing written"}
+    entry, eid, revision = written
+    if not _publish(entry, eid):
         # The item is stored; a client retry re-writes it and publishes a fresh event.
         return 502, {"message": "item stored but its ItemUpserted event could not be published; retry the request",
-                     "eventId": eid}
-    logger.info(dumps({"event": "item_upserted", "eventId": eid, "keys": _plain(keys),
+                     "eventId": eid, "version": revision}
+    logger.info(dumps({"event": "item_upserted", "eventId": eid, "version": revision, "keys": _plain(keys),
                        **({"caller": caller.subject} if caller is not None else {})}))
-    return 200, {"item": _plain(item), "eventId": eid}
+    return 200, {"item": _plain(item), "eventId": eid, "version": revision}
 
 
 def _route(method: str, path: str, body, headers, order: Ordering | None) -> tuple[int, dict]:

@@ -284,6 +284,49 @@ def test_a_transient_failure_returns_only_that_message(env, events_dlq, monkeypa
     assert captured(events_dlq) == []
 
 
+def test_each_write_gets_the_next_store_revision_published_as_the_event_version(env):
+    """Revisions come from the item, not a clock: the table's order and the events' order agree."""
+    app = env["app"]
+    assert [app.handle("PUT", "/items/r1", json.dumps({"n": i}), JSON)[1]["version"] for i in range(3)] == [1, 2, 3]
+    status, got = app.handle("GET", "/items/r1")
+    assert status == 200 and got == {"item": {"orderId": "r1", "n": 2}, "version": 3}
+    assert [(e["detail"]["version"], e["detail"]["item"]["n"]) for e in captured(env["queue"])] == [(1, 0), (2, 1), (3, 2)]
+
+
+def test_a_write_racing_another_instance_takes_the_revision_after_it(env, monkeypatch):
+    """Instance A reads revision 1; instance B writes revision 2 before A's put; A's conditional put
+    fails, A reads again and stores revision 3. No clock decides, and no write is lost."""
+    app = env["app"]
+    app.handle("PUT", "/items/r2", json.dumps({"by": "first"}), JSON)
+    real, raced = app._revision, []
+
+    def revision_then_other_instance(config, keys):
+        current = real(config, keys)
+        if not raced:
+            raced.append(current)
+            boto3.client("dynamodb").put_item(TableName=TABLE, Item={
+                "orderId": {"S": "r2"}, "by": {"S": "B"}, "_revision": {"N": str(current + 1)}})
+        return current
+
+    monkeypatch.setattr(app, "_revision", revision_then_other_instance)
+    status, answer = app.handle("PUT", "/items/r2", json.dumps({"by": "A"}), JSON)
+    assert (status, answer["version"], raced) == (200, 3, [1])
+    item = boto3.client("dynamodb").get_item(TableName=TABLE, Key={"orderId": {"S": "r2"}})["Item"]
+    assert (item["by"], item["_revision"]) == ({"S": "A"}, {"N": "3"})
+    assert [e["detail"]["version"] for e in captured(env["queue"])] == [1, 3]
+
+
+def test_a_key_that_keeps_changing_is_a_409_with_nothing_published(env, monkeypatch):
+    app = env["app"]
+    app.handle("PUT", "/items/r3", json.dumps({"v": 1}), JSON)
+    captured(env["queue"])
+    monkeypatch.setattr(app, "_revision", lambda config, keys: app.Decimal(0))  # always stale reads
+    status, answer = app.handle("PUT", "/items/r3", json.dumps({"v": 2}), JSON)
+    assert status == 409 and "kept changing" in answer["message"]
+    assert captured(env["queue"]) == []
+    assert boto3.client("dynamodb").get_item(TableName=TABLE, Key={"orderId": {"S": "r3"}})["Item"]["v"] == {"N": "1"}
+
+
 def timed(detail, event_id, time):
     return {**eventbridge_event(detail, event_id), "time": time}
 

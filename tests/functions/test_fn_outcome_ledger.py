@@ -865,6 +865,8 @@ def api_observe(book, ctx, label, method, path, body, expect, *, table=API_TABLE
                 problems.append(f"event item {detail['item']!r:.80} is not the stored {stored!r:.80}")
             if detail["eventId"] != wire.get("eventId"):
                 problems.append("event id differs from the answer's")
+            if not (detail.get("version") == wire.get("version") == _typed(mine[0]["_revision"])):
+                problems.append("event version, answered version and stored revision differ")
             if size >= 256 * 1024:
                 problems.append(f"entry {size} bytes: EventBridge refuses 256 KB")
             if _ints_outside_int64(entry["Detail"]):
@@ -879,7 +881,9 @@ def api_observe(book, ctx, label, method, path, body, expect, *, table=API_TABLE
         sound = not changed and not entries
         if status == 200 and sound:
             (stored,) = [v for v in after.values() if _typed(v["orderId"]) == wire["item"]["orderId"]]
-            sound = wire["item"] == {k: _typed(v) for k, v in stored.items()}
+            # "_" names are the store's: not in the item; the revision comes back as "version".
+            sound = (wire["item"] == {k: _typed(v) for k, v in stored.items() if not k.startswith("_")}
+                     and wire.get("version") == (_typed(stored["_revision"]) if "_revision" in stored else None))
         seen.add("read" if sound else "read, but answered something else than stored (or changed it)")
     elif 400 <= status < 500:
         sound = not changed and not entries and isinstance(payload.get("message"), str)
