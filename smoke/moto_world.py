@@ -46,7 +46,7 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _tag_list(tags: Mapping[str, str], key: str = "Key", value: str = "Value") -> list[dict[str, str]]:
+def tag_list(tags: Mapping[str, str], key: str = "Key", value: str = "Value") -> list[dict[str, str]]:
     return [{key: k, value: v} for k, v in sorted(tags.items())]
 
 
@@ -163,7 +163,7 @@ class Materialiser:
         g, kms = self.graph, self.aws.kms
         for record in g.local("aws:kms/key:Key"):
             args: dict[str, Any] = {"Description": record.inputs.get("description", ""),
-                                    "Tags": _tag_list(g.tags(record), "TagKey", "TagValue")}
+                                    "Tags": tag_list(g.tags(record), "TagKey", "TagValue")}
             if record.inputs.get("policy"):
                 args["Policy"] = record.inputs["policy"]
             made = kms.create_key(**args)["KeyMetadata"]
@@ -182,7 +182,7 @@ class Materialiser:
             if g.region != "us-east-1":
                 args["CreateBucketConfiguration"] = {"LocationConstraint": g.region}
             s3.create_bucket(**args)
-            s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": _tag_list(g.tags(record))})
+            s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tag_list(g.tags(record))})
         for record in g.local("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"):
             rules = []
             for rule in record.inputs["rules"]:
@@ -229,7 +229,7 @@ class Materialiser:
             args: dict[str, Any] = {
                 "TableName": i["name"], "KeySchema": schema,
                 "AttributeDefinitions": [{"AttributeName": a["name"], "AttributeType": a["type"]} for a in i["attributes"]],
-                "BillingMode": i.get("billingMode", "PROVISIONED"), "Tags": _tag_list(g.tags(record)),
+                "BillingMode": i.get("billingMode", "PROVISIONED"), "Tags": tag_list(g.tags(record)),
                 "DeletionProtectionEnabled": bool(i.get("deletionProtectionEnabled"))}
             if i.get("streamEnabled"):
                 args["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": i["streamViewType"]}
@@ -268,12 +268,12 @@ class Materialiser:
             if record.inputs.get("kmsMasterKeyId"):
                 attributes["KmsMasterKeyId"] = self.keys(record.inputs["kmsMasterKeyId"])
             sns.create_topic(Name=record.outputs["arn"].rsplit(":", 1)[1], Attributes=attributes,
-                             Tags=_tag_list(g.tags(record)))
+                             Tags=tag_list(g.tags(record)))
 
     def events(self) -> None:
         g, events, sqs = self.graph, self.aws.events, self.aws.sqs
         for record in g.local("aws:cloudwatch/eventBus:EventBus"):
-            args = {"Name": record.inputs["name"], "Tags": _tag_list(g.tags(record))}
+            args = {"Name": record.inputs["name"], "Tags": tag_list(g.tags(record))}
             if record.inputs.get("kmsKeyIdentifier"):
                 args["KmsKeyIdentifier"] = self.keys(record.inputs["kmsKeyIdentifier"])
             if record.inputs.get("description"):
@@ -285,7 +285,7 @@ class Materialiser:
             bus = record.inputs.get("eventBusName", "default")
             name = record.outputs["name"]
             args = {"Name": name, "EventBusName": bus, "State": record.inputs.get("state", "ENABLED"),
-                    "Tags": _tag_list(g.tags(record))}
+                    "Tags": tag_list(g.tags(record))}
             for key, arg in (("eventPattern", "EventPattern"), ("scheduleExpression", "ScheduleExpression"),
                              ("description", "Description")):
                 if record.inputs.get(key):
@@ -411,7 +411,7 @@ class Materialiser:
                     "Enabled": bool(partitioning.get("enabled")),
                     "RetryOptions": {"DurationInSeconds": _int(partitioning.get("retryDuration", 300))}}
             args: dict[str, Any] = {"DeliveryStreamName": i["name"], "ExtendedS3DestinationConfiguration": destination,
-                                    "Tags": _tag_list(g.tags(record))}
+                                    "Tags": tag_list(g.tags(record))}
             source = i.get("kinesisSourceConfiguration")
             if source:
                 args["DeliveryStreamType"] = "KinesisStreamAsSource"

@@ -46,6 +46,7 @@ import boto3
 from components.operational_service.defaults import PILOT_LIGHT_TAG
 from offline.mocks import Record
 from offline.runner import StackRun, fully_qualified, load_stack_config, run_stack, shipped_run
+from smoke.moto_world import Graph as StackGraph, tag_list
 from stackconfig.loader import PROJECT
 
 DEFAULT_RULE_STATE = "ENABLED"    # pulumi-aws EventRule `state` default (provider docs: "Defaults to ENABLED")
@@ -87,30 +88,23 @@ class Placed:
 
 
 class Graph:
-    """One stack's recorded graph, with each custom resource placed by its provider."""
+    """One stack's recorded graph, with each custom resource placed by its provider (region and
+    effective tags as `smoke.moto_world.Graph` reads them for the flows)."""
 
     def __init__(self, run: StackRun):
         if not run.ok:
             raise MaterialiseError(f"stack {run.stack} did not run: {run.error}")
         self.run = run
         self.stack = run.stack
-        providers = {}
-        for record in run.records:
-            if record.type == "pulumi:providers:aws":
-                default_tags = json.loads(record.inputs.get("defaultTags") or "{}").get("tags", {})
-                providers[record.urn] = (record.inputs["region"], default_tags)
-        self._providers = providers
+        self._view = StackGraph(run)
 
     @property
     def account(self) -> dict[str, str]:
         return self.run.outputs["account"]
 
     def placed(self, type_: str) -> list[Placed]:
-        found = []
-        for record in self.run.by_type(type_):
-            region, default_tags = self._providers[record.provider.rsplit("::", 1)[0]]
-            found.append(Placed(self.stack, record, region, {**default_tags, **(record.inputs.get("tags") or {})}))
-        return found
+        return [Placed(self.stack, record, self._view.region_of(record), self._view.tags(record))
+                for record in self.run.by_type(type_)]
 
 
 @dataclass(frozen=True)
@@ -363,10 +357,6 @@ def observe(deployments: Iterable[Deployment], session: Optional[boto3.Session] 
 
 # ---- materialising -------------------------------------------------------------------------------
 
-def _kv(tags: dict[str, str], key: str = "Key", value: str = "Value") -> list[dict[str, str]]:
-    return [{key: k, value: v} for k, v in tags.items()]
-
-
 def _stub_code() -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
@@ -486,7 +476,7 @@ class _Materialiser:
         for p in self.d.placed("aws:iam/role:Role"):
             if p.arn in wanted and self._first(p.arn):
                 got = iam.create_role(RoleName=p.name, AssumeRolePolicyDocument=p.inputs["assumeRolePolicy"],
-                                      Tags=_kv(p.tags))["Role"]["Arn"]
+                                      Tags=tag_list(p.tags))["Role"]["Arn"]
                 _same(f"iam role {p.name}", got, p.arn)
 
     def buckets(self) -> None:
@@ -494,7 +484,7 @@ class _Materialiser:
             s3 = self.p.client("s3", p.region)
             location = {} if p.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": p.region}}
             s3.create_bucket(Bucket=p.inputs["bucket"], **location)
-            s3.put_bucket_tagging(Bucket=p.inputs["bucket"], Tagging={"TagSet": _kv(p.tags)})
+            s3.put_bucket_tagging(Bucket=p.inputs["bucket"], Tagging={"TagSet": tag_list(p.tags)})
         for p in self.d.placed("aws:s3/bucketVersioning:BucketVersioning"):
             self.p.client("s3", p.region).put_bucket_versioning(
                 Bucket=p.inputs["bucket"],
@@ -541,7 +531,7 @@ class _Materialiser:
         got = ddb.create_table(
             TableName=p.name, KeySchema=keys, BillingMode=p.inputs["billingMode"],
             AttributeDefinitions=[{"AttributeName": a["name"], "AttributeType": a["type"]} for a in p.inputs["attributes"]],
-            DeletionProtectionEnabled=bool(p.inputs.get("deletionProtectionEnabled")), Tags=_kv(tags), **extra,
+            DeletionProtectionEnabled=bool(p.inputs.get("deletionProtectionEnabled")), Tags=tag_list(tags), **extra,
         )["TableDescription"]["TableArn"]
         _same(f"dynamodb table {p.name} in {region}", got, p.arn.replace(f":{p.region}:", f":{region}:"))
         if p.inputs.get("pointInTimeRecovery", {}).get("enabled"):
@@ -557,12 +547,12 @@ class _Materialiser:
                 cpu=i["cpu"], memory=i["memory"], networkMode=i["networkMode"],
                 requiresCompatibilities=i["requiresCompatibilities"], taskRoleArn=i["taskRoleArn"],
                 executionRoleArn=i["executionRoleArn"], volumes=[{"name": v["name"]} for v in i.get("volumes", [])],
-                tags=_kv(p.tags, "key", "value"),
+                tags=tag_list(p.tags, "key", "value"),
             )["taskDefinition"]["taskDefinitionArn"]
             _same(f"task definition {i['family']}", got, p.arn)
         for p in self.d.placed("aws:ecs/cluster:Cluster"):
             got = self.p.client("ecs", p.region).create_cluster(
-                clusterName=p.name, tags=_kv(p.tags, "key", "value"),
+                clusterName=p.name, tags=tag_list(p.tags, "key", "value"),
                 settings=[{"name": s["name"], "value": s["value"]} for s in p.inputs.get("settings", [])],
             )["cluster"]["clusterArn"]
             _same(f"ecs cluster {p.name}", got, p.arn)
@@ -580,7 +570,7 @@ class _Materialiser:
                     "deploymentCircuitBreaker": {"enable": bool(i["deploymentCircuitBreaker"]["enable"]),
                                                  "rollback": bool(i["deploymentCircuitBreaker"]["rollback"])}},
                 propagateTags=i["propagateTags"], enableECSManagedTags=bool(i["enableEcsManagedTags"]),
-                enableExecuteCommand=bool(i["enableExecuteCommand"]), tags=_kv(p.tags, "key", "value"),
+                enableExecuteCommand=bool(i["enableExecuteCommand"]), tags=tag_list(p.tags, "key", "value"),
             )["service"]["serviceArn"]
             _same(f"ecs service {p.name}", got, p.arn)
 
@@ -646,7 +636,7 @@ class _Materialiser:
     def events(self) -> None:
         for p in self.d.placed("aws:cloudwatch/eventBus:EventBus"):
             got = self.p.client("events", p.region).create_event_bus(
-                Name=p.name, Description=p.inputs.get("description", ""), Tags=_kv(p.tags))["EventBusArn"]
+                Name=p.name, Description=p.inputs.get("description", ""), Tags=tag_list(p.tags))["EventBusArn"]
             _same(f"event bus {p.name}", got, p.arn)
         for p in self.d.placed("aws:cloudwatch/eventRule:EventRule"):
             if not self._first(p.arn):
@@ -656,7 +646,7 @@ class _Materialiser:
                      else {"ScheduleExpression": i["scheduleExpression"]})
             got = self.p.client("events", p.region).put_rule(
                 Name=p.outputs["name"], EventBusName=_bus(p), State=i.get("state") or DEFAULT_RULE_STATE,
-                Description=i.get("description", ""), Tags=_kv(p.tags), **extra)["RuleArn"]
+                Description=i.get("description", ""), Tags=tag_list(p.tags), **extra)["RuleArn"]
             _same(f"event rule {p.outputs['name']}", got, p.arn)
 
     def dns(self) -> None:
@@ -680,7 +670,7 @@ class _Materialiser:
                     "ResourcePath": i["resourcePath"], "RequestInterval": int(i["requestInterval"]),
                     "FailureThreshold": int(i["failureThreshold"]), "EnableSNI": bool(i["enableSni"]),
                     "MeasureLatency": bool(i["measureLatency"])})["HealthCheck"]["Id"]
-                route53.change_tags_for_resource(ResourceType="healthcheck", ResourceId=created, AddTags=_kv(p.tags))
+                route53.change_tags_for_resource(ResourceType="healthcheck", ResourceId=created, AddTags=tag_list(p.tags))
                 health_checks[p.record.id] = created
             for p in graph.placed("aws:route53/record:Record"):
                 i = p.inputs
