@@ -625,6 +625,11 @@ def service(ctx: FlowContext, svc: Service) -> None:
         check(stored and stored.get("smokeRun") == run_id, f"{product.table_name} holds {stored} for {keys}")
         # The writer stamps what it writes; the service's own change event must never come back to it.
         check("_last_event_id" not in stored, f"the service's change event looped into the ODS writer: {stored}")
+        # The store's revision: answered by PUT and GET alike, published as the event's version.
+        check(isinstance(put.get("version"), int) and got.get("version") == put["version"],
+              f"PUT answered version {put.get('version')!r}, GET {got.get('version')!r}")
+        check(changes[0]["detail"].get("version") == put["version"],
+              f"the change event's version {changes[0]['detail'].get('version')!r} is not the PUT's {put['version']}")
         ctx.where["stored"] = {"table": product.table_name, "keys": keys}
         ctx.where["changeEvents"] = [{"bus": product.bus_name, "eventId": e["detail"]["eventId"]} for e in changes]
         ctx.where["inboxes"] = {c: [e["detail"]["eventId"] for e in cap.drain()] for c, cap in in_inbox.items()}

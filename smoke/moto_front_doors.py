@@ -109,7 +109,9 @@ class FrontDoors:
         with self._runtime(g, variables, {}):
             app = self._module(Path(image.inputs["context"]), "app")
             app.KEY_FETCHER = self._alb_public_key
-            return app.handle(method, path, body, headers)
+            status, payload = app.handle(method, path, body, headers)
+            # What the container's server writes on the wire (server.py: app.dumps), read back as JSON.
+            return status, json.loads(app.dumps(payload))
 
     def _alb_login(self, alb_arn: str, settings: dict[str, Any]) -> dict[str, str]:
         """The headers the ALB adds once its authenticate action has logged a (synthetic) user in."""
