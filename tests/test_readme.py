@@ -199,3 +199,11 @@ def test_every_readme_command_has_a_check():
 @pytest.mark.parametrize("cmd", commands())
 def test_readme_command(cmd, tmp_path):
     handler_for(cmd)(cmd, tmp_path)
+
+
+def test_readme_counts_the_packs_rules():
+    """The overview's rule count is the pack's, so adding a rule cannot leave it stale."""
+    from policies.pack import ALL_POLICIES
+
+    assert re.search(r"\(\d+ rules\) enforces them", README), "the overview no longer states the rule count"
+    assert f"({len(ALL_POLICIES)} rules) enforces them" in README
