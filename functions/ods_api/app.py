@@ -6,7 +6,8 @@ Routes (``{sk}`` only when the table has a sort key):
   GET /health               liveness; 503 when the service is misconfigured
   GET /items/{pk}[/{sk}]    200 {"item": ..., "version": n} or 404 (names starting with "_"
                             are the store's and not part of the item)
-  PUT /items/{pk}[/{sk}]    JSON object body -> upsert as the item's next revision, then exactly
+  PUT /items/{pk}[/{sk}]    JSON object body -> upsert as the item's next revision (a number
+                            that grows per key: max(previous + 1, the write's ms)), then exactly
                             one "ItemUpserted" event on EventBridge with detail.version = the
                             revision; 200 {"item": ..., "eventId": ..., "version": n}; 409 when
                             other writers kept moving the revision (5 attempts)
@@ -142,10 +143,10 @@ class Ordering:
 
 
 META_EVENT_ID, META_VERSION, META_TIME = "_last_event_id", "_version", "_event_time"
-# The store-assigned revision of an item: every write of this service reads it and writes
-# revision+1 on condition that no other instance moved it first, and publishes it as the
-# ItemUpserted event's detail.version, so the table's order and the events' order are one order,
-# whatever the instances' clocks say.
+# The store-assigned revision of an item: every write of this service reads it and writes the
+# next one (see _entry: max(revision + 1, the write's millisecond)) on condition that no other
+# instance moved it first, and publishes it as the ItemUpserted event's detail.version, so the
+# table's order and the events' order are one order, whatever the instances' clocks say.
 META_REVISION = "_revision"
 REVISION_ATTEMPTS = 5
 # ods_writer's condition: the item is new, carries no (numeric) version, or the event is newer.
@@ -564,11 +565,12 @@ def _revision(config: Config, keys: dict) -> Decimal:
     return Decimal(value["N"]) if "N" in value else Decimal(0)
 
 
-def _stored(config: Config, keys: dict, item: dict, order: Ordering | None, current: Decimal) -> str:
-    """Put the item as revision current+1, only if it is still at `current` (and, with `order`,
+def _stored(config: Config, keys: dict, item: dict, order: Ordering | None, current: Decimal,
+            revision: Decimal) -> str:
+    """Put the item as `revision`, only if it is still at `current` (and, with `order`,
     only if the event is newer: ods_writer's envelope and condition). 'stored', 'stale' (the
     item holds this event or a newer one) or 'raced' (another writer moved the revision first)."""
-    stamps: dict[str, Any] = {META_REVISION: current + 1}
+    stamps: dict[str, Any] = {META_REVISION: revision}
     names = {"#rev": META_REVISION}
     # DynamoDB refuses names and values an expression does not use: each is added with its use.
     values: dict[str, Any] = {":n": "N"} if current == 0 else {":rev": current}
@@ -601,9 +603,14 @@ def _envelope_size(order: Ordering | None) -> int:
 
 
 def _entry(config: Config, keys: dict, item: dict, caller: alb_auth.Caller | None,
-           revision: Decimal) -> tuple[dict, str]:
-    """The ItemUpserted PutEvents entry of a write and its event id."""
+           current: Decimal) -> tuple[dict, str, Decimal]:
+    """The ItemUpserted PutEvents entry of a write, its event id and the revision it takes: a
+    hybrid logical clock, max(current + 1, the write's millisecond). It always grows per key
+    (+1 when clocks disagree or writes share a millisecond), and it stays ahead of every earlier
+    revision even when a write that does not keep `_revision` (the ODS writer replaces whole
+    items) has removed it, because it is never below the wall clock."""
     eid, millis = event_id()
+    revision = max(current + 1, Decimal(millis))
     occurred = datetime.fromtimestamp(millis / 1000, tz=timezone.utc)
     detail = {"eventId": eid, "version": revision, "keys": _plain(keys), "item": _plain(item),
               "occurredAt": occurred.isoformat(timespec="milliseconds").replace("+00:00", "Z")}
@@ -617,7 +624,7 @@ def _entry(config: Config, keys: dict, item: dict, caller: alb_auth.Caller | Non
     if size >= MAX_ENTRY_BYTES:
         raise ApiError(413, f"the item's ItemUpserted event would be {size} bytes; EventBridge takes less than "
                             f"{MAX_ENTRY_BYTES}")
-    return entry, eid
+    return entry, eid, revision
 
 
 def _write(config: Config, keys: dict, item: dict, caller: alb_auth.Caller | None,
@@ -628,12 +635,12 @@ def _write(config: Config, keys: dict, item: dict, caller: alb_auth.Caller | Non
         for _ in range(REVISION_ATTEMPTS):
             try:
                 current = _revision(config, keys)
-                entry, eid = _entry(config, keys, item, caller, current + 1)
-                outcome = _stored(config, keys, item, order, current)
+                entry, eid, revision = _entry(config, keys, item, caller, current)
+                outcome = _stored(config, keys, item, order, current, revision)
             except ClientError as exc:
                 raise _refused(exc) or exc
             if outcome == "stored":
-                return entry, eid, current + 1
+                return entry, eid, revision
             if outcome == "stale":
                 return None
     raise ApiError(409, f"the item kept changing while being written ({REVISION_ATTEMPTS} attempts); retry")

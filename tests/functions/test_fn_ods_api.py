@@ -284,20 +284,47 @@ def test_a_transient_failure_returns_only_that_message(env, events_dlq, monkeypa
     assert captured(events_dlq) == []
 
 
-def test_each_write_gets_the_next_store_revision_published_as_the_event_version(env):
-    """Revisions come from the item, not a clock: the table's order and the events' order agree."""
+def test_each_write_gets_the_next_store_revision_published_as_the_event_version(env, monkeypatch):
+    """Revisions grow per key: max(previous + 1, the write's millisecond). Three writes in one
+    millisecond (a clock that stands still) still get three increasing revisions."""
     app = env["app"]
-    assert [app.handle("PUT", "/items/r1", json.dumps({"n": i}), JSON)[1]["version"] for i in range(3)] == [1, 2, 3]
+    now = [1_800_000_000_000]
+    monkeypatch.setattr(app.time, "time", lambda: now[0] / 1000)
+    versions = [app.handle("PUT", "/items/r1", json.dumps({"n": i}), JSON)[1]["version"] for i in range(3)]
+    assert versions == [now[0], now[0] + 1, now[0] + 2]
     status, got = app.handle("GET", "/items/r1")
-    assert status == 200 and got == {"item": {"orderId": "r1", "n": 2}, "version": 3}
-    assert [(e["detail"]["version"], e["detail"]["item"]["n"]) for e in captured(env["queue"])] == [(1, 0), (2, 1), (3, 2)]
+    assert status == 200 and got == {"item": {"orderId": "r1", "n": 2}, "version": now[0] + 2}
+    assert [(e["detail"]["version"], e["detail"]["item"]["n"]) for e in captured(env["queue"])] == [
+        (v, i) for i, v in enumerate(versions)]
+
+
+def test_a_clock_behind_the_stored_revision_still_moves_it_forward(env, monkeypatch):
+    """An instance whose clock is a minute behind the previous writer's still writes a higher revision."""
+    app = env["app"]
+    monkeypatch.setattr(app.time, "time", lambda: 1_800_000_060.000)
+    first = app.handle("PUT", "/items/r4", json.dumps({"by": "ahead"}), JSON)[1]["version"]
+    monkeypatch.setattr(app.time, "time", lambda: 1_800_000_000.000)
+    second = app.handle("PUT", "/items/r4", json.dumps({"by": "behind"}), JSON)[1]["version"]
+    assert second == first + 1
+
+
+def test_a_revision_removed_by_a_whole_item_write_does_not_go_backwards(env, monkeypatch):
+    """The ODS writer replaces whole items (no _revision): the next revision still exceeds the last
+    published one, because it is never below the wall clock."""
+    app = env["app"]
+    monkeypatch.setattr(app.time, "time", lambda: 1_800_000_000.000)
+    before = app.handle("PUT", "/items/r5", json.dumps({"v": 1}), JSON)[1]["version"]
+    boto3.client("dynamodb").put_item(TableName=TABLE, Item={"orderId": {"S": "r5"}, "v": {"N": "2"}})
+    monkeypatch.setattr(app.time, "time", lambda: 1_800_000_000.500)
+    assert app.handle("PUT", "/items/r5", json.dumps({"v": 3}), JSON)[1]["version"] > before
 
 
 def test_a_write_racing_another_instance_takes_the_revision_after_it(env, monkeypatch):
-    """Instance A reads revision 1; instance B writes revision 2 before A's put; A's conditional put
-    fails, A reads again and stores revision 3. No clock decides, and no write is lost."""
+    """Instance A reads revision R; instance B writes R+1 before A's put; A's conditional put
+    fails, A reads again and stores R+2. No clock decides, and no write is lost."""
     app = env["app"]
-    app.handle("PUT", "/items/r2", json.dumps({"by": "first"}), JSON)
+    monkeypatch.setattr(app.time, "time", lambda: 1_800_000_000.000)  # one standing clock: only +1 steps
+    first = app.handle("PUT", "/items/r2", json.dumps({"by": "first"}), JSON)[1]["version"]
     real, raced = app._revision, []
 
     def revision_then_other_instance(config, keys):
@@ -310,10 +337,10 @@ def test_a_write_racing_another_instance_takes_the_revision_after_it(env, monkey
 
     monkeypatch.setattr(app, "_revision", revision_then_other_instance)
     status, answer = app.handle("PUT", "/items/r2", json.dumps({"by": "A"}), JSON)
-    assert (status, answer["version"], raced) == (200, 3, [1])
+    assert (status, answer["version"], raced) == (200, first + 2, [first])
     item = boto3.client("dynamodb").get_item(TableName=TABLE, Key={"orderId": {"S": "r2"}})["Item"]
-    assert (item["by"], item["_revision"]) == ({"S": "A"}, {"N": "3"})
-    assert [e["detail"]["version"] for e in captured(env["queue"])] == [1, 3]
+    assert (item["by"], item["_revision"]) == ({"S": "A"}, {"N": str(first + 2)})
+    assert [e["detail"]["version"] for e in captured(env["queue"])] == [first, first + 2]
 
 
 def test_a_key_that_keeps_changing_is_a_409_with_nothing_published(env, monkeypatch):
