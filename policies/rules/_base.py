@@ -6,6 +6,8 @@ Mappings/Sequences (pulumi-policy's unknown-checking proxies), numbers as floats
 """
 from __future__ import annotations
 
+import functools
+
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -92,6 +94,12 @@ def resource_policy(*, name: str, description: str, types: Sequence[str], check:
 
 def type_matches(resource_type: str, patterns: Sequence[str]) -> bool:
     """Exact type tokens, or prefixes ending in ':' or '/' (e.g. 'aws:', 'aws:s3/')."""
+    return _type_matches(resource_type, tuple(patterns))
+
+
+@functools.lru_cache(maxsize=8192)
+def _type_matches(resource_type: str, patterns: tuple[str, ...]) -> bool:
+    # Every stack policy asks this of every resource on every run: a few hundred distinct answers.
     return any(resource_type == t or (t[-1:] in (":", "/") and resource_type.startswith(t)) for t in patterns)
 
 
@@ -106,8 +114,10 @@ def stack_policy(*, name: str, description: str, applies_to: Sequence[str], chec
     rule's declared inputs. tests/policies/test_policy_pack.py hands each stack rule only those
     types on every fixture and holds its results equal to the whole stack's.
     ``check(resources, cfg)`` yields (message, urn-or-None)."""
+    applies = tuple(applies_to)
+
     def matches(resource_type: str) -> bool:
-        return type_matches(resource_type, applies_to)
+        return _type_matches(resource_type, applies)
 
     def validate(args: StackValidationArgs, report_violation) -> None:
         if not any(matches(r.resource_type) for r in args.resources):
