@@ -18,7 +18,7 @@ from components.foundation import blueprint, iam, naming
 from components.foundation.function import Function, FunctionArgs, runtime_statements
 from components.foundation.function import lambda_function as foundation_function
 from components.foundation.iam import ServiceRole
-from components.foundation.queue import dead_letter_queue, work_queue
+from components.foundation.queue import dead_letter_queue, events_send_statement, work_queue
 from components.foundation.context import KeyRef, NetworkRefs, StackContext
 from components.data_product.spec import DataProductSpec
 
@@ -125,14 +125,8 @@ def queue_policy_for_events(scope: ProductScope, part: str, queue: aws.sqs.Queue
     return aws.sqs.QueuePolicy(
         f"{scope.name}-{part}-policy",
         queue_url=queue.url,
-        policy=iam.document(
-            iam.statement(
-                ["sqs:SendMessage"], [queue.arn], sid=sid,
-                principal={"Service": "events.amazonaws.com"},
-                condition={"ArnEquals": {"aws:SourceArn": list(rule_arns)}},
-            ),
-            tls_only([queue.arn], service="sqs"),
-        ),
+        policy=iam.document(events_send_statement(queue.arn, list(rule_arns), sid=sid),
+                            tls_only([queue.arn], service="sqs")),
         opts=scope.child,
     )
 

@@ -1,13 +1,15 @@
-"""SQS queues: the one builder every component uses for dead-letter queues, and work queues
-that redrive into one."""
+"""SQS queues: the one builder every component uses for dead-letter queues, work queues that
+redrive into one, and a function polling a work queue (its role's statement and the mapping)."""
 
 from __future__ import annotations
 
 import json
-from typing import Mapping, Optional
+from typing import Any, Mapping, Optional
 
 import pulumi
 import pulumi_aws as aws
+
+from components.foundation import iam
 
 # Dead letters wait two weeks (the SQS maximum), so an outage over a long weekend loses nothing.
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
@@ -50,3 +52,38 @@ def work_queue(resource_name: str, *, key_arn: pulumi.Input[str], dead_letter_ar
     return _encrypted_queue(resource_name, key_arn, opts, queue_name, tags,
                             message_retention_seconds=WORK_RETENTION_SECONDS,
                             visibility_timeout_seconds=visibility_timeout_seconds, redrive_policy=redrive)
+
+
+# What Lambda's poller calls with the function's role; AWS checks them when it creates the mapping.
+POLL_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+# Lambda's SQS guidance: batches of ten (the SQS default) with partial batch responses.
+POLL_BATCH_SIZE = 10
+
+
+def poll_statement(queue_arn: pulumi.Input[str], *, sid: str) -> dict:
+    """The identity statement a function needs to be fed from `queue_arn`."""
+    return iam.statement(list(POLL_ACTIONS), [queue_arn], sid=sid)
+
+
+def events_send_statement(queue_arn: pulumi.Input[str], rule_arns: Any, *, sid: str) -> dict:
+    """Queue policy statement: EventBridge may send to the queue (as a rule's target or its dead
+    letters), only for `rule_arns` (one ARN, or a list)."""
+    return iam.statement(["sqs:SendMessage"], [queue_arn], sid=sid, principal={"Service": "events.amazonaws.com"},
+                         condition={"ArnEquals": {"aws:SourceArn": rule_arns}})
+
+
+def queue_trigger(resource_name: str, *, queue_arn: pulumi.Input[str], function_arn: pulumi.Input[str],
+                  tags: Optional[Mapping[str, str]], opts: pulumi.ResourceOptions) -> aws.lambda_.EventSourceMapping:
+    """Lambda polls `queue_arn` for the function: batches of POLL_BATCH_SIZE, and only the messages
+    the function names in batchItemFailures come back. `opts` must make it depend on the role
+    policy holding `poll_statement` (AWS checks the permissions when it creates the mapping)."""
+    return aws.lambda_.EventSourceMapping(
+        resource_name,
+        event_source_arn=queue_arn,
+        function_name=function_arn,
+        batch_size=POLL_BATCH_SIZE,
+        function_response_types=["ReportBatchItemFailures"],
+        metrics_config=aws.lambda_.EventSourceMappingMetricsConfigArgs(metrics=["EventCount"]),
+        tags=dict(tags) if tags else None,
+        opts=opts,
+    )

@@ -43,9 +43,8 @@ DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # SQS maximum: time to inspect and redri
 EVENT_MAX_AGE_SECONDS = 3600
 EVENT_MAX_RETRIES = 8
 # The events trigger's queue: Lambda's SQS guidance sets the visibility timeout to six times the
-# function's timeout; batches of ten (the SQS default) with partial batch responses.
+# function's timeout.
 EVENT_QUEUE_VISIBILITY_FACTOR = 6
-EVENT_BATCH_SIZE = 10
 
 PILOT_LIGHT_TAG = "ddp:pilot-light"
 PRIMARY_DESIRED_TAG = "ddp:primary-desired-count"

@@ -11,11 +11,12 @@ import pulumi_aws as aws
 from components.foundation import blueprint, iam, naming
 from components.foundation.function import LAMBDA_ARCHITECTURE, FunctionArgs, lambda_function
 from components.foundation.lambda_layers import DAX_CLIENT_PACKAGES, LayerSourceMissing, python_layer_archive
-from components.foundation.queue import dead_letter_queue, work_queue
+from components.foundation.queue import (dead_letter_queue, events_send_statement, poll_statement, queue_trigger,
+                                        work_queue)
 from components.operational_service import names as svc_names
 from components.operational_service import policies as svc_policies
 from components.operational_service.defaults import (API_ACCESS_LOG_FORMAT, API_THROTTLE_BURST, API_THROTTLE_RATE,
-                                                     EVENT_BATCH_SIZE, EVENT_MAX_AGE_SECONDS, EVENT_MAX_RETRIES,
+                                                     EVENT_MAX_AGE_SECONDS, EVENT_MAX_RETRIES,
                                                      EVENT_QUEUE_VISIBILITY_FACTOR, FUNCTION_SOURCE,
                                                      LAMBDA_HANDLER, LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_SECONDS,
                                                      PILOT_LIGHT_TAG, PRIMARY_CONCURRENCY_TAG, tag_flag)
@@ -182,7 +183,7 @@ class FunctionParts:
                                  ("events-queue", self.events_queue, "EventBridgeSends")):
             aws.sqs.QueuePolicy(
                 f"{name}-{part}-policy", queue_url=queue.url,
-                policy=iam.document(svc_policies.queue_from_rule_statement(queue.arn, self.rule.arn, sid=sid)),
+                policy=iam.document(events_send_statement(queue.arn, self.rule.arn, sid=sid)),
                 opts=child,
             )
         aws.cloudwatch.EventTarget(
@@ -200,16 +201,16 @@ class FunctionParts:
         """The poller's permissions (AWS checks them when the mapping is created), then the mapping."""
         poll_policy = aws.iam.RolePolicy(
             f"{name}-events-poll-policy", role=self.function_role.id,
-            policy=iam.document(*svc_policies.event_queue_statements(self.events_queue.arn,
-                                                                     self.events_dead_letter_queue.arn)),
+            policy=iam.document(
+                poll_statement(self.events_queue.arn, sid="PollEventQueue"),
+                # Events the function cannot apply go to DLQ_URL (both queues use the service key,
+                # QUEUE_KEY_ACTIONS in function_runtime_statements).
+                iam.statement(["sqs:SendMessage"], [self.events_dead_letter_queue.arn], sid="DeadLetterEvents")),
             opts=child,
         )
-        aws.lambda_.EventSourceMapping(
-            f"{name}-events-source", event_source_arn=self.events_queue.arn, function_name=self.function.arn,
-            batch_size=EVENT_BATCH_SIZE, function_response_types=["ReportBatchItemFailures"],
-            metrics_config=aws.lambda_.EventSourceMappingMetricsConfigArgs(metrics=["EventCount"]),
-            tags=self._tags, opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[poll_policy])),
-        )
+        queue_trigger(f"{name}-events-source", queue_arn=self.events_queue.arn, function_arn=self.function.arn,
+                      tags=self._tags,
+                      opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[poll_policy])))
 
 
 def _routes(sort_key: bool) -> dict[str, str]:

@@ -99,24 +99,3 @@ def alb_log_delivery_statement(bucket_arn: pulumi.Input[str], prefix: str, accou
         ["s3:PutObject"], [pulumi.Output.concat(bucket_arn, f"/{prefix}/AWSLogs/{account_id}/*")],
         sid="ElbLogDelivery", principal={"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
     )
-
-
-def queue_from_rule_statement(queue_arn: pulumi.Input[str], rule_arn: pulumi.Input[str], *,
-                              sid: str = "EventBridgeDeadLetters") -> dict:
-    """EventBridge may send to the queue (its target, or undeliverable events), for this rule only."""
-    return iam.statement(
-        ["sqs:SendMessage"], [queue_arn], sid=sid,
-        principal={"Service": "events.amazonaws.com"}, condition={"ArnEquals": {"aws:SourceArn": rule_arn}},
-    )
-
-
-
-def event_queue_statements(queue_arn: pulumi.Input[str], dead_letter_arn: pulumi.Input[str]) -> list[dict]:
-    """The events trigger: Lambda's poller receives and deletes with the function's role; the
-    function dead-letters events it cannot apply (DLQ_URL). Both queues use the service key
-    (QUEUE_KEY_ACTIONS in function_runtime_statements)."""
-    return [
-        iam.statement(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], [queue_arn],
-                      sid="PollEventQueue"),
-        iam.statement(["sqs:SendMessage"], [dead_letter_arn], sid="DeadLetterEvents"),
-    ]

@@ -90,11 +90,9 @@ def _ordering(event: dict, detail: dict) -> "app.Ordering":
     if isinstance(version, bool) or not isinstance(version, (int, float, Decimal)):
         raise InvalidEvent(f"event {event.get('id')}: detail.version must be a number")
     try:
-        version = Decimal(str(version))
-        if not version.is_finite() or len(version.normalize().as_tuple().digits) > 38:
-            raise InvalidOperation
-    except InvalidOperation:
-        raise InvalidEvent(f"event {event.get('id')}: detail.version is not a number DynamoDB stores") from None
+        version = app._check_number(Decimal(str(version)), "detail.version")  # DynamoDB's number rules
+    except (InvalidOperation, app.ApiError) as exc:
+        raise InvalidEvent(f"event {event.get('id')}: {getattr(exc, 'message', 'detail.version is not a number')}") from None
     return app.Ordering(event_id=event_id, version=version, time=_event_time(event))
 
 

@@ -14,13 +14,13 @@ import pulumi
 import pulumi_aws as aws
 
 from components.foundation import iam, naming
+from components.foundation.queue import poll_statement, queue_trigger
 from components.data_product.scope import Function, ProductScope, alarm, event_target, lambda_function, queue_policy_for_events
 
 WRITER_TIMEOUT_SECONDS = 30
 # Lambda's SQS guidance: a visibility timeout of six times the function's timeout, so a batch that
 # is retried after throttling is not received again while still being processed.
 WRITER_QUEUE_VISIBILITY_SECONDS = 6 * WRITER_TIMEOUT_SECONDS
-WRITER_BATCH_SIZE = 10
 BACKLOG_ALARM_SECONDS = 15 * 60
 
 
@@ -65,17 +65,8 @@ def events(scope: ProductScope, bus: aws.cloudwatch.EventBus, table: aws.dynamod
     rule_arns = [rule.arn for rule in rules.values()]
     queue_policy_for_events(scope, "ods-writer-queue", queue, rule_arns, sid="EventBridgeSends")
     queue_policy_for_events(scope, "ods-writer-dlq", dlq, rule_arns)
-    aws.lambda_.EventSourceMapping(
-        f"{scope.name}-ods-writer-source",
-        event_source_arn=queue.arn,
-        function_name=writer.function.arn,
-        batch_size=WRITER_BATCH_SIZE,
-        # Only the messages the writer names in batchItemFailures come back (transient errors).
-        function_response_types=["ReportBatchItemFailures"],
-        metrics_config=aws.lambda_.EventSourceMappingMetricsConfigArgs(metrics=["EventCount"]),
-        tags=scope.tags,
-        opts=scope.after(writer.role.policy),
-    )
+    queue_trigger(f"{scope.name}-ods-writer-source", queue_arn=queue.arn, function_arn=writer.function.arn,
+                  tags=scope.tags, opts=scope.after(writer.role.policy))
     _alarms(scope, queue, dlq, writer, topic)
     return Events(rules, archive, writer, queue, dlq)
 
@@ -93,10 +84,7 @@ def _writer(scope: ProductScope, table: aws.dynamodb.Table, queue: aws.sqs.Queue
                            statements=[
                                # Conditional puts are the writer's only table call.
                                iam.statement(["dynamodb:PutItem"], [table.arn], sid="OdsWrites"),
-                               # What Lambda's poller calls with the function's role (AWS checks it
-                               # when the event source mapping is created).
-                               iam.statement(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
-                                             [queue.arn], sid="PollQueue"),
+                               poll_statement(queue.arn, sid="PollQueue"),
                                scope.key_use("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"),
                            ])
 

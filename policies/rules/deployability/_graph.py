@@ -6,7 +6,7 @@ import fnmatch
 from collections.abc import Mapping
 from typing import Any, Optional
 
-from .._base import as_json, as_list, is_map, known_copy, provider_props, safe_get
+from .._base import as_json, as_list, is_map, known_copy, provider_props, resource_keys, safe_get
 
 SERVICE = "deployability"
 
@@ -54,6 +54,10 @@ def _refs(resource, *path: str) -> set[str]:
     refs = {v for v in as_list(safe_get(resource.props, *path)) if isinstance(v, str) and v}
     refs |= {d.urn for d in (resource.property_dependencies or {}).get(path[0], [])}
     return refs
+
+def _by_keys(resources, *props: str) -> dict[str, Any]:
+    """Each resource under every string another resource may reference it by (urn, name, ``props``)."""
+    return {key: r for r in resources for key in resource_keys(r, *props)}
 
 def _bucket_name(ref: str) -> str:
     return ref[len("arn:aws:s3:::"):] if ref.startswith("arn:aws:s3:::") else ref

@@ -10,10 +10,10 @@ InvalidParameterValueException "Queue visibility timeout: ... is less than Funct
 from __future__ import annotations
 
 import fnmatch
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
 from .._base import HIGH, MANDATORY, as_list, is_map, number, of_type, resource_keys, safe_get, stack_policy
-from ._graph import FUNCTION, QUEUE, SERVICE, _refs, _statements
+from ._graph import FUNCTION, QUEUE, SERVICE, _by_keys, _refs, _statements
 
 EVENT_SOURCE_MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
 ROLE = "aws:iam/role:Role"
@@ -26,14 +26,6 @@ DEFAULT_FUNCTION_TIMEOUT_SECONDS = 3
 POLLER_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 # The AWS managed policy Lambda's SQS guide names for these permissions (Resource "*").
 AWS_SQS_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
-
-
-def _index(resources: Iterable, *props: str) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for r in resources:
-        for key in resource_keys(r, *props):
-            found[key] = r
-    return found
 
 
 def _first(index: dict[str, Any], refs: set[str]) -> Optional[Any]:
@@ -73,10 +65,10 @@ def _role_documents(role: Any, resources: list, policies: dict[str, Any]) -> Opt
 
 
 def _sqs_event_sources(resources, cfg):
-    queues = _index(of_type(resources, QUEUE), "arn", "url", "name")
-    functions = _index(of_type(resources, FUNCTION), "arn", "name")
-    roles = _index(of_type(resources, ROLE), "arn", "name", "id")
-    policies = _index(of_type(resources, MANAGED_POLICY), "arn")
+    queues = _by_keys(of_type(resources, QUEUE), "arn", "url", "name")
+    functions = _by_keys(of_type(resources, FUNCTION), "arn", "name")
+    roles = _by_keys(of_type(resources, ROLE), "arn", "name", "id")
+    policies = _by_keys(of_type(resources, MANAGED_POLICY), "arn")
     for mapping in of_type(resources, EVENT_SOURCE_MAPPING):
         queue = _first(queues, _refs(mapping, "eventSourceArn"))
         function = _first(functions, _refs(mapping, "functionName"))

@@ -7,7 +7,7 @@ from typing import Any, Iterable, Optional
 
 from .._base import HIGH, MANDATORY, as_list, is_map, of_type, resource_keys, safe_get, stack_policy
 from .._documents import principal_values
-from ._graph import ALIAS, EVENT_BUS, EVENT_TARGET, GLUE_SECURITY, KEY, KEY_POLICY, LOG_GROUP, METRIC_ALARM, QUEUE, SERVICE, TOPIC, _action_matches, _condition_keys, _refs, _region, _statements
+from ._graph import ALIAS, EVENT_BUS, EVENT_TARGET, GLUE_SECURITY, KEY, KEY_POLICY, LOG_GROUP, METRIC_ALARM, QUEUE, SERVICE, TOPIC, _action_matches, _by_keys, _condition_keys, _refs, _region, _statements
 
 # --- a. KMS keys grant the services that use them -------------------------------------------------
 
@@ -71,10 +71,7 @@ class _Keys:
 
 def _key_uses(resources: list, keys: _Keys):
     """(key, user resource, what, principal, allowed condition keys, use) for every service use."""
-    by_ref: dict[str, Any] = {}
-    for r in of_type(resources, TOPIC, QUEUE):
-        for ref in resource_keys(r, "arn", "id", "name", "url"):
-            by_ref[ref] = r
+    by_ref = _by_keys(of_type(resources, TOPIC, QUEUE), "arn", "id", "name", "url")
 
     for lg in of_type(resources, LOG_GROUP):
         key = keys.resolve(_refs(lg, "kmsKeyId"))
