@@ -464,7 +464,10 @@ def _parse_body(body: bytes | str | None, headers: Mapping[str, str] | None) -> 
         raise ApiError(415, f"content-type must be application/json, got {content_type!r}")
     if body is None or body in (b"", ""):
         raise ApiError(400, "request body must be a JSON object")
-    raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
+    try:
+        raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
+    except UnicodeEncodeError:  # a str body holding a lone surrogate: no client retry can fix it
+        raise ApiError(400, "request body is not valid Unicode (lone surrogate)") from None
     if len(raw) > MAX_BODY_BYTES:
         raise ApiError(413, f"request body is larger than {MAX_BODY_BYTES} bytes")
     try:

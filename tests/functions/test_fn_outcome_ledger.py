@@ -1245,6 +1245,7 @@ SEGMENT = st.one_of(ANY_TEXT.filter(lambda t: "/" not in t and "?" not in t and 
 @example(segment="%FF", body={"a": 1}, escape=True)                    # before: stored under key "\ufffd"
 @example(segment="o", body={"a": 0.1000000000000000000001}, escape=True)  # before: answered and published 0.1
 @example(segment="o", body={"t": "\ud800"}, escape=True)               # before: 500 internal error
+@example(segment="0", body={"\ud800": None}, escape=False)          # found: a raw lone surrogate in the body, 500
 def test_property_ods_api_every_request_one_sound_outcome(api, segment, body, escape):
     text = _json_with_decimals({k: (Decimal(repr(v)) if isinstance(v, float) and _finite(v) else v)
                                 for k, v in body.items()}, escape) if _finite(body) else json.dumps(body)
